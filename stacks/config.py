@@ -1,0 +1,151 @@
+"""Per-stage settings: one frozen dataclass per stage, validated when built.
+
+``app.py`` picks a stage with ``-c stage=NAME``; everything a stage deploys is decided here and in
+its pinned-model file (``models/<stage>.json``, see ``stacks.model_pin``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from aws_cdk import RemovalPolicy
+from aws_cdk.aws_logs import RetentionDays
+
+DEFAULT_STAGE = "dev"
+APP_NAME = "DogBreeds"
+
+# GPU instance families SageMaker real-time endpoints offer; the built-in image-classification
+# algorithm serves on GPU or CPU, the product is designed for GPU.
+GPU_INSTANCE_FAMILIES = ("g4dn", "g5", "g6", "g6e", "p3", "p4d", "p5")
+_INSTANCE_TYPE = re.compile(r"^ml\.(?P<family>[a-z0-9]+)\.(?P<size>[0-9]*x?large)$")
+
+
+class ConfigError(ValueError):
+    """A setting has a value the app cannot deploy; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """Everything that differs between stages."""
+
+    name: str
+    # Data bucket: dev is disposable (destroyed with its objects), prod is kept.
+    retain_data: bool
+    noncurrent_version_expiration_days: int
+    access_log_expiration_days: int
+    log_retention: RetentionDays
+    # Endpoint.
+    endpoint_instance_type: str = "ml.g4dn.xlarge"
+    endpoint_instance_count: int = 1
+    # API.
+    api_rate_limit: float = 10.0  # steady requests per second
+    api_burst_limit: int = 20
+    api_quota_per_day: int | None = None
+    api_key_required: bool = True
+    cors_allowed_origins: tuple[str, ...] = ("*",)
+    # Prediction function.
+    function_memory_mb: int = 512
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check(
+            re.fullmatch(r"[a-z][a-z0-9]{0,9}", self.name) is not None,
+            "stage",
+            self.name,
+            "1-10 lower-case letters and digits, starting with a letter",
+        )
+        match = _INSTANCE_TYPE.match(self.endpoint_instance_type)
+        _check(
+            match is not None and match.group("family") in GPU_INSTANCE_FAMILIES,
+            "endpoint_instance_type",
+            self.endpoint_instance_type,
+            "a GPU type 'ml.<family>.<size>' with family one of " + ", ".join(GPU_INSTANCE_FAMILIES),
+        )
+        _check(
+            1 <= self.endpoint_instance_count <= 10,
+            "endpoint_instance_count",
+            self.endpoint_instance_count,
+            "1 to 10",
+        )
+        _check(
+            0 < self.api_rate_limit <= 10_000,
+            "api_rate_limit",
+            self.api_rate_limit,
+            "0 < rate <= 10000",
+        )
+        _check(1 <= self.api_burst_limit <= 5_000, "api_burst_limit", self.api_burst_limit, "1 to 5000")
+        _check(
+            self.api_quota_per_day is None or self.api_quota_per_day >= 1,
+            "api_quota_per_day",
+            self.api_quota_per_day,
+            "None (no quota) or a positive number of requests",
+        )
+        for setting in ("noncurrent_version_expiration_days", "access_log_expiration_days"):
+            value = getattr(self, setting)
+            _check(1 <= value <= 3650, setting, value, "1 to 3650 days")
+        _check(
+            128 <= self.function_memory_mb <= 10_240,
+            "function_memory_mb",
+            self.function_memory_mb,
+            "128 to 10240",
+        )
+        _check(
+            len(self.cors_allowed_origins) > 0
+            and all(
+                o == "*" or o.startswith("https://") or o.startswith("http://localhost")
+                for o in self.cors_allowed_origins
+            ),
+            "cors_allowed_origins",
+            self.cors_allowed_origins,
+            "'*' or a list of https:// origins (http://localhost allowed for development)",
+        )
+
+    @property
+    def removal_policy(self) -> RemovalPolicy:
+        return RemovalPolicy.RETAIN if self.retain_data else RemovalPolicy.DESTROY
+
+    def stack_name(self, component: str) -> str:
+        return f"{APP_NAME}-{self.name}-{component}"
+
+
+def _check(ok: bool, setting: str, value: object, allowed: str) -> None:
+    if not ok:
+        raise ConfigError(f"invalid {setting}={value!r}: allowed values are {allowed}")
+
+
+STAGES: dict[str, StageConfig] = {
+    "dev": StageConfig(
+        name="dev",
+        retain_data=False,
+        noncurrent_version_expiration_days=7,
+        access_log_expiration_days=30,
+        log_retention=RetentionDays.TWO_WEEKS,
+        endpoint_instance_count=1,
+        api_rate_limit=5,
+        api_burst_limit=10,
+        api_quota_per_day=5_000,
+    ),
+    "prod": StageConfig(
+        name="prod",
+        retain_data=True,
+        noncurrent_version_expiration_days=90,
+        access_log_expiration_days=365,
+        log_retention=RetentionDays.THREE_MONTHS,
+        endpoint_instance_count=2,
+        api_rate_limit=50,
+        api_burst_limit=100,
+    ),
+}
+
+
+def stage_config(name: str | None) -> StageConfig:
+    """The config of stage ``name`` (``None``: the default stage)."""
+    name = DEFAULT_STAGE if name is None else name
+    try:
+        return STAGES[name]
+    except KeyError:
+        raise ConfigError(
+            f"invalid stage={name!r}: allowed values are {', '.join(sorted(STAGES))} "
+            "(choose one with -c stage=NAME)"
+        ) from None

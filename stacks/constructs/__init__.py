@@ -1,0 +1,1 @@
+"""Constructs that model the product's parts; stacks compose them."""

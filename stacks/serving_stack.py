@@ -1,0 +1,89 @@
+"""Serving: the GPU endpoint for the pinned model, the prediction function and the REST API."""
+
+from __future__ import annotations
+
+from aws_cdk import Annotations, CfnOutput, Stack
+from constructs import Construct
+
+from stacks.config import APP_NAME, StageConfig
+from stacks.constructs.model_endpoint import ModelEndpoint
+from stacks.constructs.predict_api import PredictApi
+from stacks.constructs.predict_function import PredictFunction
+from stacks.model_pin import PinnedModel, pin_path
+
+
+class ServingStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        model: PinnedModel,
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        log_retention = config.log_retention
+
+        self.endpoint: ModelEndpoint | None = None
+        if model.artifact is not None:
+            self.endpoint = ModelEndpoint(
+                self,
+                "Model",
+                artifact=model.artifact,
+                endpoint_name=self.stack_name,
+                instance_type=config.endpoint_instance_type,
+                instance_count=config.endpoint_instance_count,
+                log_retention=log_retention,
+            )
+        else:
+            Annotations.of(self).add_warning_v2(
+                "dogbreeds:no-model",
+                f"Stage {config.name} has no pinned model, so no endpoint is deployed and the API "
+                f"answers 503. Set modelDataUrl in {pin_path(config.name).name} under models/ "
+                "(or run `python -m training promote`), or pass -c modelDataUrl=s3://.../model.tar.gz",
+            )
+
+        self.predict = PredictFunction(
+            self,
+            "Predict",
+            endpoint_name=self.endpoint.endpoint_name if self.endpoint else "",
+            model_version=model.version,
+            class_names=list(model.class_names),
+            allowed_origins=list(config.cors_allowed_origins),
+            memory_mb=config.function_memory_mb,
+            log_retention=log_retention,
+            metrics_namespace=APP_NAME,
+        )
+        if self.endpoint is not None:
+            self.endpoint.grant_invoke(self.predict.function)
+
+        self.api = PredictApi(
+            self,
+            "Api",
+            function=self.predict.function,
+            num_classes=len(model.class_names),
+            rate_limit=config.api_rate_limit,
+            burst_limit=config.api_burst_limit,
+            quota_per_day=config.api_quota_per_day,
+            api_key_required=config.api_key_required,
+            allowed_origins=list(config.cors_allowed_origins),
+            log_retention=log_retention,
+        )
+
+        CfnOutput(
+            self,
+            "PredictUrl",
+            value=self.api.predict_url,
+            description="POST a JPEG or PNG here (see README: API reference)",
+        )
+        CfnOutput(self, "ModelVersion", value=model.version)
+        if self.endpoint is not None:
+            CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name)
+        if self.api.api_key is not None:
+            CfnOutput(
+                self,
+                "ApiKeyId",
+                value=self.api.api_key.key_id,
+                description="aws apigateway get-api-key --include-value --api-key <id> prints the key",
+            )

@@ -1,0 +1,47 @@
+"""Composes one stage of the app: its stacks, tags and the cdk-nag checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import App, Environment, Tags, Validations
+from cdk_nag import AwsSolutionsChecks
+
+from stacks.config import APP_NAME, StageConfig
+from stacks.model_pin import PinnedModel
+from stacks.serving_stack import ServingStack
+from stacks.storage_stack import StorageStack
+
+
+@dataclass(frozen=True)
+class Stage:
+    storage: StorageStack
+    serving: ServingStack
+
+
+def build_stage(app: App, config: StageConfig, model: PinnedModel, env: Environment | None = None) -> Stage:
+    """Add ``config``'s stacks to ``app``. ``env`` None synthesizes environment-agnostic stacks."""
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    Tags.of(app).add("Project", APP_NAME)
+    Tags.of(app).add("Stage", config.name)
+    for key, value in config.tags.items():
+        Tags.of(app).add(key, value)
+
+    storage = StorageStack(
+        app,
+        "Storage",
+        stack_name=config.stack_name("Storage"),
+        config=config,
+        env=env,
+        description=f"{APP_NAME} {config.name}: data bucket for images, lists and training output",
+    )
+    serving = ServingStack(
+        app,
+        "Serving",
+        stack_name=config.stack_name("Serving"),
+        config=config,
+        model=model,
+        env=env,
+        description=f"{APP_NAME} {config.name}: GPU endpoint, prediction function and REST API",
+    )
+    return Stage(storage=storage, serving=serving)

@@ -1,0 +1,27 @@
+"""Storage: the data bucket that training reads and writes."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Duration, Stack
+from constructs import Construct
+
+from stacks.config import StageConfig
+from stacks.constructs.data_bucket import DataBucket
+
+
+class StorageStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.data = DataBucket(
+            self,
+            "Data",
+            removal_policy=config.removal_policy,
+            noncurrent_version_expiration=Duration.days(config.noncurrent_version_expiration_days),
+            access_log_expiration=Duration.days(config.access_log_expiration_days),
+        )
+        CfnOutput(
+            self,
+            "DataBucketName",
+            value=self.data.bucket.bucket_name,
+            description="Bucket for the Stanford Dogs images, .lst lists and training output",
+        )
