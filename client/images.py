@@ -134,16 +134,14 @@ def api_content_type(image_format: str | None) -> str | None:
     return mime if mime in IMAGE_CONTENT_TYPES else None
 
 
-def reasons_to_convert(
-    image: Image.Image, content_type: str | None, size: int, max_bytes: int
-) -> list[str]:
+def reasons_to_convert(image: Image.Image, content_type: str | None, size: int, max_bytes: int) -> list[str]:
     """Why ``image`` cannot go as it is (empty: it can), from its header alone."""
     reasons = []
     if content_type is None:
         reasons.append(f"the API takes JPEG or PNG, not {image.format}")
     if has_transparency(image):
         reasons.append("transparency flattened onto white")
-    elif image.mode not in _UNTOUCHED_MODES:
+    elif content_type is not None and image.mode not in _UNTOUCHED_MODES:
         reasons.append(f"{image.mode} pixels converted to RGB")
     if needs_exif_transpose(image):
         reasons.append("EXIF orientation applied")
@@ -196,8 +194,7 @@ def encode_jpeg(path: str | Path, image: Image.Image, max_bytes: int) -> tuple[b
             return buffer.getvalue(), quality
     raise ImageError(
         path,
-        f"cannot compress it under {human_size(max_bytes)} even at JPEG quality "
-        f"{JPEG_QUALITIES[-1]}",
+        f"cannot compress it under {human_size(max_bytes)} even at JPEG quality {JPEG_QUALITIES[-1]}",
     )
 
 

@@ -41,17 +41,13 @@ def test_every_template_passes_cfn_lint_without_warnings():
         for stage, model_url, region in (v.values for v in VARIANTS)
         for path in synthesize(stage, model_url=model_url, region=region).template_files()
     ]
-    result = subprocess.run(
-        [CFN_LINT, *templates], capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([CFN_LINT, *templates], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_cfn_lint_reports_a_broken_template(tmp_path):
     broken = tmp_path / "broken.template.json"
     broken.write_text('{"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"Nope": 1}}}}')
-    result = subprocess.run(
-        [CFN_LINT, str(broken)], capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([CFN_LINT, str(broken)], capture_output=True, text=True, check=False)
     assert result.returncode != 0
     assert "Nope" in result.stdout

@@ -43,7 +43,10 @@ def test_model_serves_the_pinned_artifact_with_the_regional_algorithm_image():
 def test_region_agnostic_synth_looks_the_image_account_up_by_region(dev):
     _, model = only(dev.serving, "AWS::SageMaker::Model")
     image = json.dumps(model["Properties"]["PrimaryContainer"]["Image"])
-    assert '"Fn::FindInMap": ["ImageClassificationAlgorithmAccounts", {"Ref": "AWS::Region"}, "account"]' in image
+    assert (
+        '"Fn::FindInMap": ["ImageClassificationAlgorithmAccounts", {"Ref": "AWS::Region"}, "account"]'
+        in image
+    )
     mapping = dev.serving.to_json()["Mappings"]["ImageClassificationAlgorithmAccounts"]
     assert mapping["eu-west-1"] == {"account": "685385470294"}
 
@@ -108,7 +111,11 @@ def test_execution_role_reads_only_the_model_artifact():
         "arn:aws:s3:::dogbreeds-models-example",
         "arn:aws:s3:::dogbreeds-models-example/training/job-1/output/model.tar.gz",
     ]
-    assert all(not a.startswith("s3:Put") and not a.startswith("s3:Delete") for s in s3_statements for a in _actions(s))
+    assert all(
+        not a.startswith("s3:Put") and not a.startswith("s3:Delete")
+        for s in s3_statements
+        for a in _actions(s)
+    )
 
 
 def test_execution_role_pulls_only_the_algorithm_image():
@@ -129,7 +136,11 @@ def _actions(statement):
 
 
 def test_stage_without_a_model_deploys_no_endpoint(dev_without_model):
-    for resource_type in ("AWS::SageMaker::Model", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::Endpoint"):
+    for resource_type in (
+        "AWS::SageMaker::Model",
+        "AWS::SageMaker::EndpointConfig",
+        "AWS::SageMaker::Endpoint",
+    ):
         dev_without_model.serving.resource_count_is(resource_type, 0)
 
 
@@ -190,7 +201,11 @@ def test_function_may_invoke_only_its_endpoint(dev):
     assert len(invoke) == 1
     assert _actions(invoke[0]) == ["sagemaker:InvokeEndpoint"]
     assert "endpoint/dogbreeds-dev-serving" in json.dumps(invoke[0]["Resource"])
-    assert not any(a.startswith("sagemaker:") and a != "sagemaker:InvokeEndpoint" for s in statements for a in _actions(s))
+    assert not any(
+        a.startswith("sagemaker:") and a != "sagemaker:InvokeEndpoint"
+        for s in statements
+        for a in _actions(s)
+    )
 
 
 def test_function_bundle_holds_handler_contract_classes_and_powertools(dev):

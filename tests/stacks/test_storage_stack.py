@@ -4,7 +4,9 @@ from aws_cdk.assertions import Match
 
 
 def data_bucket(template):
-    buckets = template.find_resources("AWS::S3::Bucket", {"Properties": {"VersioningConfiguration": Match.any_value()}})
+    buckets = template.find_resources(
+        "AWS::S3::Bucket", {"Properties": {"VersioningConfiguration": Match.any_value()}}
+    )
     assert len(buckets) == 1
     return next(iter(buckets.items()))
 
