@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-import tempfile
 
 import aws_cdk as cdk
 import pytest
