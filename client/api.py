@@ -37,7 +37,7 @@ MAX_RETRIES = 3
 RETRIED_STATUSES = frozenset({THROTTLED.status, NOT_READY.status})
 FIRST_BACKOFF_SECONDS = 1.0
 MAX_RETRY_WAIT_SECONDS = 60.0
-EXAMPLE_STAGE_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/"
+EXAMPLE_STAGE_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/v1/"
 # How much of a body that is not the API's JSON (an HTML error page) an error message quotes.
 MAX_QUOTED_CHARS = 200
 
