@@ -13,6 +13,7 @@ import sys
 
 from aws_cdk import App, Environment
 
+from stacks.algorithm_image import UnsupportedRegionError
 from stacks.config import ConfigError, stage_config
 from stacks.model_pin import ModelPinError, load_pinned_model
 from stacks.stages import build_stage
@@ -20,15 +21,15 @@ from stacks.stages import build_stage
 
 def main() -> None:
     app = App()
-    try:
-        config = stage_config(app.node.try_get_context("stage"))
-        model = load_pinned_model(config.name, app.node.try_get_context("modelDataUrl"))
-    except (ConfigError, ModelPinError) as error:
-        sys.exit(f"error: {error}")
     account = os.environ.get("CDK_DEFAULT_ACCOUNT")
     region = os.environ.get("CDK_DEFAULT_REGION")
     env = Environment(account=account, region=region) if account and region else None
-    build_stage(app, config, model, env)
+    try:
+        config = stage_config(app.node.try_get_context("stage"))
+        model = load_pinned_model(config.name, app.node.try_get_context("modelDataUrl"))
+        build_stage(app, config, model, env)
+    except (ConfigError, ModelPinError, UnsupportedRegionError) as error:
+        sys.exit(f"error: {error}")
     app.synth()
 
 

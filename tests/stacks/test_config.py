@@ -102,13 +102,17 @@ def test_missing_pin_file_says_how_to_create_one(tmp_path):
         load_pinned_model("dev", path=tmp_path / "dev.json")
 
 
-def run_app(tmp_path, context):
+def run_app(tmp_path, context, **environment):
+    """Run app.py the way the CDK CLI does: cdk.json's context plus ours, in the environment."""
+    cdk_json_context = json.loads((REPO / "cdk.json").read_text())["context"]
     env = {
         **os.environ,
-        "CDK_CONTEXT_JSON": json.dumps(context),
+        "CDK_CONTEXT_JSON": json.dumps({**cdk_json_context, **context}),
         "CDK_OUTDIR": str(tmp_path),
+        **environment,
     }
-    env.pop("CDK_DEFAULT_ACCOUNT", None)
+    if "CDK_DEFAULT_ACCOUNT" not in environment:
+        env.pop("CDK_DEFAULT_ACCOUNT", None)
     return subprocess.run(
         [sys.executable, "app.py"],
         cwd=REPO,
@@ -155,3 +159,24 @@ def test_algorithm_accounts_match_the_sagemaker_sdk():
         )
         registries = json.loads((REPO / "stacks/image_classification_registries.json").read_text())
         assert registries["registries"][region] == account
+
+
+def test_app_rejects_a_region_without_the_algorithm_with_a_clear_message(tmp_path):
+    result = run_app(
+        tmp_path,
+        {"modelDataUrl": "s3://models-bucket/model.tar.gz"},
+        CDK_DEFAULT_ACCOUNT="123456789012",
+        CDK_DEFAULT_REGION="mars-north-1",
+    )
+    assert result.returncode == 1
+    assert "error: invalid region='mars-north-1'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_app_synthesizes_both_stacks_of_the_default_stage(tmp_path):
+    result = run_app(tmp_path, {})
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.glob("*.template.json")) == [
+        "Serving.template.json",
+        "Storage.template.json",
+    ]
