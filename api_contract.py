@@ -110,18 +110,14 @@ MODEL_SERVICE_ERROR = ErrorCode(
     "The model service failed or answered in an unexpected form; retry later, and if it persists "
     "check the deployed model against its class list and the function's logs.",
 )
-THROTTLED = ErrorCode(
-    429, "TooManyRequests", f"Retry after {RETRY_AFTER_SECONDS} seconds, with backoff."
-)
+THROTTLED = ErrorCode(429, "TooManyRequests", f"Retry after {RETRY_AFTER_SECONDS} seconds, with backoff.")
 NOT_READY = ErrorCode(
     503,
     "ModelUnavailable",
     "The model endpoint is missing or not in service yet; retry later or check the deployment.",
 )
 TIMEOUT = ErrorCode(504, "ModelTimeout", "The model did not answer in time; retry later.")
-INTERNAL = ErrorCode(
-    500, "InternalError", "Retry later; if it persists, check the function's logs."
-)
+INTERNAL = ErrorCode(500, "InternalError", "Retry later; if it persists, check the function's logs.")
 
 
 def error_body(error: ErrorCode, message: str) -> dict[str, Any]:
@@ -136,8 +132,7 @@ def prediction_body(
     ranked = sorted(range(len(probabilities)), key=lambda i: (-probabilities[i], i))[:top_k]
     return {
         "predictions": [
-            {"breed": class_names[i], "classId": i, "probability": float(probabilities[i])}
-            for i in ranked
+            {"breed": class_names[i], "classId": i, "probability": float(probabilities[i])} for i in ranked
         ],
         "model": model_version,
     }

@@ -142,7 +142,7 @@ def split_folder(folder: str) -> tuple[str, str]:
     return wnid, raw_name.replace("_", " ")
 
 
-def classes_from_folders(folders: "list[str] | tuple[str, ...]") -> list[dict[str, object]]:
+def classes_from_folders(folders: list[str] | tuple[str, ...]) -> list[dict[str, object]]:
     """Class records in class-id order, in the ``classes.json`` shape the product shares."""
     records = []
     for class_id, folder in enumerate(folders):

@@ -51,9 +51,7 @@ _PNG_MAX_DIMENSION = 2**31 - 1
 def _read_png_header(data: bytes) -> ImageHeader:
     start = len(PNG_MAGIC)
     if len(data) < start + _IHDR.size:
-        raise CorruptImage(
-            f"the PNG is truncated: {len(data)} bytes, too short for its IHDR header chunk"
-        )
+        raise CorruptImage(f"the PNG is truncated: {len(data)} bytes, too short for its IHDR header chunk")
     length, chunk_type, width, height, _flags, crc = _IHDR.unpack_from(data, start)
     if chunk_type != b"IHDR" or length != 13:
         raise CorruptImage("the PNG's first chunk is not a valid IHDR header chunk")
@@ -87,8 +85,7 @@ def _read_jpeg_header(data: bytes) -> ImageHeader:
             if position >= len(data):
                 raise _truncated_jpeg(data)
             raise CorruptImage(
-                f"the JPEG is malformed: expected a marker at byte {position}, "
-                f"found 0x{data[position]:02X}"
+                f"the JPEG is malformed: expected a marker at byte {position}, found 0x{data[position]:02X}"
             )
         position = fill.end()
         if position >= len(data):
@@ -107,15 +104,13 @@ def _read_jpeg_header(data: bytes) -> ImageHeader:
         (length,) = _SEGMENT_LENGTH.unpack_from(data, position)
         if length < 2:
             raise CorruptImage(
-                f"the JPEG is malformed: segment 0x{marker:02X} at byte {position - 1} "
-                f"has length {length}"
+                f"the JPEG is malformed: segment 0x{marker:02X} at byte {position - 1} has length {length}"
             )
         if marker in _START_OF_FRAME:
             return _read_frame_header(data, position, length)
         position += length
     raise CorruptImage(
-        f"the JPEG is malformed: no frame header (SOF) in its first {_MAX_SEGMENTS_BEFORE_FRAME:,} "
-        "segments"
+        f"the JPEG is malformed: no frame header (SOF) in its first {_MAX_SEGMENTS_BEFORE_FRAME:,} segments"
     )
 
 

@@ -156,6 +156,8 @@ def test_deployed_handler_answers_with_the_breed_the_deployed_endpoint_returns(a
 
     import predict_handler
 
+    # Powertools reads the namespace at import, which may have happened in another test.
+    monkeypatch.setattr(predict_handler.metrics, "namespace", variables["POWERTOOLS_METRICS_NAMESPACE"])
     predict_handler.load_class_names.cache_clear()
     predict_handler.sagemaker_runtime_client.cache_clear()
     # moto's sagemaker-runtime cannot take a binary body (it decodes every body as UTF-8), so the

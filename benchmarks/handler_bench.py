@@ -1,0 +1,251 @@
+"""Measure the prediction handler against its floors, side by side in one run.
+
+(a) Per request, with a fake endpoint client (a plain object whose ``invoke_endpoint`` returns a
+    canned answer: no network, no botocore): the handler against the least any handler must do,
+    ``json.loads`` of the event body plus ``base64.b64decode`` of the image.
+(b) Cold start, in fresh subprocesses: ``import predict_handler`` and creating its client, against
+    ``import boto3`` and creating a sagemaker-runtime client.
+
+A measurement, not a gate: it exits 0 whatever the ratios.
+
+    python benchmarks/handler_bench.py [--requests 40] [--cold-runs 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+HANDLER_DIR = REPO_ROOT / "lambda" / "predict"
+sys.path[:0] = [str(REPO_ROOT), str(HANDLER_DIR)]
+
+import api_contract  # noqa: E402 - importable only once the paths above are set
+
+REGION = "us-east-1"
+CLASS_COUNT = 120  # the Stanford Dogs breeds
+PAYLOAD_SIZES = {"100 KB": 100 * 1024, "1 MB": 1024 * 1024, "4 MB": api_contract.MAX_IMAGE_BYTES}
+WARM_TARGET, COLD_TARGET = 1.5, 1.3
+HANDLER_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "ENDPOINT_NAME": "dogbreeds-bench-endpoint",
+    "MODEL_VERSION": "bench",
+    "ALLOWED_ORIGINS": "*",
+    "POWERTOOLS_SERVICE_NAME": "predict",
+    "POWERTOOLS_METRICS_NAMESPACE": "DogBreedsBench",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+}
+HANDLER_COLD_START = "import predict_handler; predict_handler.sagemaker_runtime_client()"
+BOTO3_COLD_START = f"import boto3; boto3.client('sagemaker-runtime', region_name={REGION!r})"
+
+
+def main() -> int:
+    args = parse_arguments()
+    classes_file = Path(tempfile.mkdtemp(prefix="handler-bench-")) / "classes.json"
+    classes_file.write_text(json.dumps([f"breed {i}" for i in range(CLASS_COUNT)]))
+    environment = {**HANDLER_ENVIRONMENT, "CLASSES_FILE": str(classes_file)}
+    os.environ.update(environment)
+
+    print_request_table(measure_requests(args.requests), args.requests)
+    print_cold_start_table(measure_cold_starts(args.cold_runs, environment), args.cold_runs)
+    return 0
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Prints progress, then a table per measurement with the ratios and their targets.",
+    )
+    parser.add_argument("--requests", type=int, default=40, help="timed requests per payload size (40)")
+    parser.add_argument("--cold-runs", type=int, default=10, help="fresh subprocesses per variant (10)")
+    return parser.parse_args()
+
+
+# --- (a) Per request --------------------------------------------------------------------------
+class CannedEndpoint:
+    """Stands in for the sagemaker-runtime client: answers every call at once."""
+
+    def __init__(self) -> None:
+        self._answer = json.dumps([1 / CLASS_COUNT] * CLASS_COUNT).encode()
+
+    def invoke_endpoint(self, **_: Any) -> dict[str, Any]:
+        return {"Body": io.BytesIO(self._answer), "ContentType": "application/json"}
+
+
+@dataclass(frozen=True)
+class RequestTiming:
+    label: str
+    image_bytes: int
+    handler_ms: float
+    floor_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return self.handler_ms / self.floor_ms
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    function_name: str = "DogBreeds-bench-PredictFunction"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:DogBreeds-bench"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+
+def measure_requests(requests: int) -> list[RequestTiming]:
+    import predict_handler
+
+    predict_handler.sagemaker_runtime_client = CannedEndpoint
+    context = FakeLambdaContext()
+    timings = []
+    for label, size in PAYLOAD_SIZES.items():
+        progress(f"per request: {label} JPEG payload, {requests} requests each for handler and floor")
+        event = json_event(jpeg_payload(size))
+        with discarded_stdout():  # the handler's log lines and metrics
+            response = predict_handler.handler(event, context)
+        if response["statusCode"] != 200:
+            raise RuntimeError(f"the handler refused the {label} payload: {response['body']}")
+        with discarded_stdout():
+            handler_ms, floor_ms = time_alternately(
+                lambda event=event: predict_handler.handler(event, context),
+                lambda event=event: decode_floor(event),
+                requests,
+            )
+        timings.append(RequestTiming(label, size, handler_ms, floor_ms))
+    return timings
+
+
+def jpeg_payload(size: int) -> bytes:
+    """A real JPEG header from Pillow, padded with random bytes to ``size``."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.effect_noise((224, 224), 64).convert("RGB").save(buffer, "JPEG", quality=90)
+    header = buffer.getvalue()
+    return header + os.urandom(size - len(header))
+
+
+def json_event(image: bytes) -> dict[str, Any]:
+    body = json.dumps({"image": base64.b64encode(image).decode("ascii"), "topK": 5})
+    return {
+        "resource": "/predict",
+        "path": "/predict",
+        "httpMethod": "POST",
+        "headers": {"Content-Type": "application/json", "Origin": "https://dogs.example.com"},
+        "requestContext": {"stage": "bench", "requestId": "bench"},
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def decode_floor(event: dict[str, Any]) -> bytes:
+    return base64.b64decode(json.loads(event["body"])["image"])
+
+
+def time_alternately(first: Callable[[], Any], second: Callable[[], Any], rounds: int) -> tuple[float, float]:
+    """Median milliseconds of each, alternating so that drift hits both alike."""
+    first_times, second_times = [], []
+    for _ in range(rounds):
+        first_times.append(milliseconds(first))
+        second_times.append(milliseconds(second))
+    return statistics.median(first_times), statistics.median(second_times)
+
+
+def milliseconds(call: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+@contextmanager
+def discarded_stdout() -> Iterator[None]:
+    """Send file descriptor 1 to /dev/null: Powertools writes to the stdout it found at import."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 1)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def print_request_table(timings: list[RequestTiming], requests: int) -> None:
+    print()
+    print(f"Per request: handler vs floor (json.loads + base64.b64decode), median of {requests}")
+    print("Endpoint: fake client object returning a canned 120-class answer (no network, no Stubber)")
+    print(f"{'payload':<8} {'image bytes':>12} {'handler ms':>11} {'floor ms':>9} {'ratio':>7}")
+    for timing in timings:
+        print(
+            f"{timing.label:<8} {timing.image_bytes:>12,} {timing.handler_ms:>11.3f} "
+            f"{timing.floor_ms:>9.3f} {timing.ratio:>6.2f}x"
+        )
+    one_mb = next(t for t in timings if t.label == "1 MB")
+    print(f"handler/floor at 1 MB: {one_mb.ratio:.2f}x (target <= {WARM_TARGET}x)")
+
+
+# --- (b) Cold start ---------------------------------------------------------------------------
+def measure_cold_starts(runs: int, environment: dict[str, str]) -> tuple[list[float], list[float]]:
+    child_environment = {
+        **os.environ,
+        **environment,
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(HANDLER_DIR)]),
+    }
+    for code in (HANDLER_COLD_START, BOTO3_COLD_START):  # compile bytecode caches, untimed
+        cold_start_ms(code, child_environment)
+    handler_times, boto3_times = [], []
+    for run in range(1, runs + 1):
+        progress(f"cold start: run {run}/{runs} (two fresh interpreters)")
+        handler_times.append(cold_start_ms(HANDLER_COLD_START, child_environment))
+        boto3_times.append(cold_start_ms(BOTO3_COLD_START, child_environment))
+    return handler_times, boto3_times
+
+
+def cold_start_ms(code: str, environment: dict[str, str]) -> float:
+    """Milliseconds ``code`` takes in a fresh interpreter, timed inside it (startup excluded)."""
+    timed = (
+        f"import time\nstarted = time.perf_counter()\n{code}\nprint((time.perf_counter() - started) * 1000)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", timed], env=environment, capture_output=True, text=True, check=True
+    )
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def print_cold_start_table(times: tuple[list[float], list[float]], runs: int) -> None:
+    handler_times, boto3_times = times
+    handler_ms, boto3_ms = statistics.median(handler_times), statistics.median(boto3_times)
+    print()
+    print(f"Cold start in fresh subprocesses, median of {runs}")
+    print(f"{'variant':<46} {'ms':>8}")
+    print(f"{'import boto3 + sagemaker-runtime client':<46} {boto3_ms:>8.1f}")
+    print(f"{'import predict_handler + its client':<46} {handler_ms:>8.1f}")
+    print(f"predict_handler/boto3 cold start: {handler_ms / boto3_ms:.2f}x (target <= {COLD_TARGET}x)")
+
+
+def progress(message: str) -> None:
+    print(f"... {message}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
