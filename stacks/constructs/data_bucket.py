@@ -6,7 +6,7 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.nag import CDK_ROLE_DEPENDENCY, acknowledge, ignore_cfn_lint
+from stacks.nag import CDK_ROLE_DEPENDENCY, ignore_cfn_lint
 
 
 class DataBucket(Construct):
@@ -40,11 +40,6 @@ class DataBucket(Construct):
             ],
             removal_policy=removal_policy,
             auto_delete_objects=destroy,
-        )
-        acknowledge(
-            self.access_log_bucket,
-            "AwsSolutions-S1",
-            "This is the access-log bucket itself; logging it would log its own log delivery.",
         )
 
         self.bucket = s3.Bucket(
