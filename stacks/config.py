@@ -1,5 +1,7 @@
 """Per-stage settings: one frozen dataclass per stage, validated when built.
 
+Plain Python (no CDK import), so the command-line tools read the same settings as the stacks.
+
 ``app.py`` picks a stage with ``-c stage=NAME``; everything a stage deploys is decided here and in
 its pinned-model file (``models/<stage>.json``, see ``stacks.model_pin``).
 """
@@ -9,9 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from aws_cdk import RemovalPolicy
-from aws_cdk.aws_logs import RetentionDays
-
 DEFAULT_STAGE = "dev"
 APP_NAME = "DogBreeds"
 
@@ -19,6 +18,33 @@ APP_NAME = "DogBreeds"
 # algorithm serves on GPU or CPU, the product is designed for GPU.
 GPU_INSTANCE_FAMILIES = ("g4dn", "g5", "g6", "g6e", "p3", "p4d", "p5")
 _INSTANCE_TYPE = re.compile(r"^ml\.(?P<family>[a-z0-9]+)\.(?P<size>[0-9]*x?large)$")
+
+
+# The retention periods CloudWatch Logs offers, in days.
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 
 class ConfigError(ValueError):
@@ -34,7 +60,7 @@ class StageConfig:
     retain_data: bool
     noncurrent_version_expiration_days: int
     access_log_expiration_days: int
-    log_retention: RetentionDays
+    log_retention_days: int
     # Endpoint.
     endpoint_instance_type: str = "ml.g4dn.xlarge"
     endpoint_instance_count: int = 1
@@ -81,6 +107,12 @@ class StageConfig:
             self.api_quota_per_day,
             "None (no quota) or a positive number of requests",
         )
+        _check(
+            self.log_retention_days in LOG_RETENTION_DAYS,
+            "log_retention_days",
+            self.log_retention_days,
+            "one of CloudWatch Logs' periods: " + ", ".join(map(str, LOG_RETENTION_DAYS)),
+        )
         for setting in ("noncurrent_version_expiration_days", "access_log_expiration_days"):
             value = getattr(self, setting)
             _check(1 <= value <= 3650, setting, value, "1 to 3650 days")
@@ -101,10 +133,6 @@ class StageConfig:
             "'*' or a list of https:// origins (http://localhost allowed for development)",
         )
 
-    @property
-    def removal_policy(self) -> RemovalPolicy:
-        return RemovalPolicy.RETAIN if self.retain_data else RemovalPolicy.DESTROY
-
     def stack_name(self, component: str) -> str:
         return f"{APP_NAME}-{self.name}-{component}"
 
@@ -120,7 +148,7 @@ STAGES: dict[str, StageConfig] = {
         retain_data=False,
         noncurrent_version_expiration_days=7,
         access_log_expiration_days=30,
-        log_retention=RetentionDays.TWO_WEEKS,
+        log_retention_days=14,
         endpoint_instance_count=1,
         api_rate_limit=5,
         api_burst_limit=10,
@@ -131,7 +159,7 @@ STAGES: dict[str, StageConfig] = {
         retain_data=True,
         noncurrent_version_expiration_days=90,
         access_log_expiration_days=365,
-        log_retention=RetentionDays.THREE_MONTHS,
+        log_retention_days=90,
         endpoint_instance_count=2,
         api_rate_limit=50,
         api_burst_limit=100,

@@ -9,6 +9,7 @@ from stacks.config import APP_NAME, StageConfig
 from stacks.constructs.model_endpoint import ModelEndpoint
 from stacks.constructs.predict_api import PredictApi
 from stacks.constructs.predict_function import PredictFunction
+from stacks.log_retention import retention_days
 from stacks.model_pin import PinnedModel, pin_path
 
 
@@ -23,7 +24,7 @@ class ServingStack(Stack):
         **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        log_retention = config.log_retention
+        log_retention = retention_days(config.log_retention_days)
 
         self.endpoint: ModelEndpoint | None = None
         if model.artifact is not None:

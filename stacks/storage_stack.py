@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from constructs import Construct
 
 from stacks.config import StageConfig
@@ -15,7 +15,7 @@ class StorageStack(Stack):
         self.data = DataBucket(
             self,
             "Data",
-            removal_policy=config.removal_policy,
+            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
             noncurrent_version_expiration=Duration.days(config.noncurrent_version_expiration_days),
             access_log_expiration=Duration.days(config.access_log_expiration_days),
         )

@@ -35,6 +35,7 @@ def test_unknown_stage_names_the_setting_and_the_allowed_values():
         ("api_burst_limit", 0, "1 to 5000"),
         ("cors_allowed_origins", ("http://example.com",), "https://"),
         ("noncurrent_version_expiration_days", 0, "1 to 3650"),
+        ("log_retention_days", 10, "CloudWatch Logs' periods"),
     ],
 )
 def test_invalid_setting_is_rejected_with_its_name_and_allowed_values(setting, value, message):
@@ -180,3 +181,16 @@ def test_app_synthesizes_both_stacks_of_the_default_stage(tmp_path):
         "Serving.template.json",
         "Storage.template.json",
     ]
+
+
+def test_every_allowed_log_retention_maps_to_a_cloudwatch_period():
+    from stacks.config import LOG_RETENTION_DAYS
+    from stacks.log_retention import retention_days
+
+    assert len({retention_days(days) for days in LOG_RETENTION_DAYS}) == len(LOG_RETENTION_DAYS)
+
+
+def test_stage_config_imports_without_the_cdk():
+    code = "import sys, stacks.config; sys.exit('aws_cdk' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, check=False)
+    assert result.returncode == 0
