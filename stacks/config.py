@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from training.layout import stack_name
+
 DEFAULT_STAGE = "dev"
-APP_NAME = "DogBreeds"
 
 # GPU instance families SageMaker real-time endpoints offer; the built-in image-classification
 # algorithm serves on GPU or CPU, the product is designed for GPU.
@@ -72,6 +73,13 @@ class StageConfig:
     cors_allowed_origins: tuple[str, ...] = ("*",)
     # Prediction function.
     function_memory_mb: int = 512
+    # Training (python -m training train): managed spot by default, bounded in time and size.
+    training_instance_type: str = "ml.g4dn.xlarge"
+    training_max_instance_count: int = 4
+    training_spot: bool = True
+    training_max_runtime_hours: int = 6
+    training_max_wait_hours: int = 12  # spot: runtime plus time waiting for capacity
+    min_validation_accuracy: float = 0.8  # the gate before a model is registered or promoted
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -116,6 +124,37 @@ class StageConfig:
         for setting in ("noncurrent_version_expiration_days", "access_log_expiration_days"):
             value = getattr(self, setting)
             _check(1 <= value <= 3650, setting, value, "1 to 3650 days")
+        match = _INSTANCE_TYPE.match(self.training_instance_type)
+        _check(
+            match is not None and match.group("family") in GPU_INSTANCE_FAMILIES,
+            "training_instance_type",
+            self.training_instance_type,
+            "a GPU type 'ml.<family>.<size>' with family one of " + ", ".join(GPU_INSTANCE_FAMILIES),
+        )
+        _check(
+            1 <= self.training_max_instance_count <= 20,
+            "training_max_instance_count",
+            self.training_max_instance_count,
+            "1 to 20",
+        )
+        _check(
+            1 <= self.training_max_runtime_hours <= 120,
+            "training_max_runtime_hours",
+            self.training_max_runtime_hours,
+            "1 to 120 (SageMaker's limit is 28 days; a runaway job should not get near it)",
+        )
+        _check(
+            not self.training_spot or self.training_max_runtime_hours <= self.training_max_wait_hours <= 240,
+            "training_max_wait_hours",
+            self.training_max_wait_hours,
+            f"at least training_max_runtime_hours ({self.training_max_runtime_hours}) and at most 240",
+        )
+        _check(
+            0.0 <= self.min_validation_accuracy <= 1.0,
+            "min_validation_accuracy",
+            self.min_validation_accuracy,
+            "0.0 to 1.0",
+        )
         _check(
             128 <= self.function_memory_mb <= 10_240,
             "function_memory_mb",
@@ -134,7 +173,7 @@ class StageConfig:
         )
 
     def stack_name(self, component: str) -> str:
-        return f"{APP_NAME}-{self.name}-{component}"
+        return stack_name(self.name, component)
 
 
 def _check(ok: bool, setting: str, value: object, allowed: str) -> None:
@@ -153,6 +192,7 @@ STAGES: dict[str, StageConfig] = {
         api_rate_limit=5,
         api_burst_limit=10,
         api_quota_per_day=5_000,
+        min_validation_accuracy=0.5,
     ),
     "prod": StageConfig(
         name="prod",
@@ -163,6 +203,8 @@ STAGES: dict[str, StageConfig] = {
         endpoint_instance_count=2,
         api_rate_limit=50,
         api_burst_limit=100,
+        training_max_runtime_hours=8,
+        training_max_wait_hours=16,
     ),
 }
 

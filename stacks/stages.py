@@ -11,6 +11,7 @@ from stacks.config import APP_NAME, StageConfig
 from stacks.model_pin import PinnedModel
 from stacks.serving_stack import ServingStack
 from stacks.storage_stack import StorageStack
+from training.layout import TAG_PROJECT, TAG_STAGE
 
 
 @dataclass(frozen=True)
@@ -22,8 +23,8 @@ class Stage:
 def build_stage(app: App, config: StageConfig, model: PinnedModel, env: Environment | None = None) -> Stage:
     """Add ``config``'s stacks to ``app``. ``env`` None synthesizes environment-agnostic stacks."""
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    Tags.of(app).add("Project", APP_NAME)
-    Tags.of(app).add("Stage", config.name)
+    Tags.of(app).add(TAG_PROJECT, APP_NAME)
+    Tags.of(app).add(TAG_STAGE, config.name)
     for key, value in config.tags.items():
         Tags.of(app).add(key, value)
 

@@ -1,0 +1,76 @@
+"""Names shared by data preparation, upload, the training stack and the CLI: one place for each.
+
+A prepared dataset (``python -m training prepare ... --out OUT``) looks the same on disk and, once
+uploaded, under ``s3://<data bucket>/datasets/<name>/``:
+
+    classes.json       [{"id": 0, "name": "Chihuahua", "wnid": "n02085620"}, ...]
+    train.lst          index<TAB>class_id<TAB>path  (relative to train/)
+    validation.lst     the same, relative to validation/
+    train/ validation/ the images, under separate prefixes (an algorithm requirement)
+    report.json        counts per class and split, skipped files with reasons, the format
+  or, with --format recordio, instead of the lists and image folders:
+    train.rec train.idx validation.rec validation.idx
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+APP_NAME = "DogBreeds"
+
+# --- Files of a prepared dataset ---------------------------------------------------------------
+CLASSES_FILE = "classes.json"
+REPORT_FILE = "report.json"
+SPLITS = ("train", "validation")
+Format = Literal["lst", "recordio"]
+FORMATS: tuple[Format, ...] = ("lst", "recordio")
+
+
+def list_file(split: str) -> str:
+    return f"{split}.lst"
+
+
+def image_dir(split: str) -> str:
+    return f"{split}/"
+
+
+def record_file(split: str) -> str:
+    return f"{split}.rec"
+
+
+def index_file(split: str) -> str:
+    return f"{split}.idx"
+
+
+# --- The data bucket ---------------------------------------------------------------------------
+DATASETS_PREFIX = "datasets/"
+TRAINING_OUTPUT_PREFIX = "training/output/"
+CHECKPOINTS_PREFIX = "training/checkpoints/"
+DEFAULT_DATASET_NAME = "stanford-dogs"
+
+
+def dataset_prefix(name: str) -> str:
+    """``datasets/<name>/``: where ``upload`` puts a prepared dataset and training reads it."""
+    return f"{DATASETS_PREFIX}{name.strip('/')}/"
+
+
+# --- Stacks and their outputs ------------------------------------------------------------------
+def stack_name(stage: str, component: str) -> str:
+    return f"{APP_NAME}-{stage}-{component}"
+
+
+OUTPUT_DATA_BUCKET = "DataBucketName"  # Storage
+OUTPUT_STATE_MACHINE = "TrainingStateMachineArn"  # Training
+OUTPUT_TRAINING_ROLE = "TrainingRoleArn"  # Training
+OUTPUT_ALGORITHM_IMAGE = "AlgorithmImageUri"  # Training
+OUTPUT_MODEL_PACKAGE_GROUP = "ModelPackageGroupName"  # Training
+
+# --- Jobs --------------------------------------------------------------------------------------
+# Every training and tuning job the product starts carries these tags, so `status`, `stop` and
+# the training stack's destroy-time clean-up find exactly the stage's jobs.
+TAG_PROJECT = "Project"
+TAG_STAGE = "Stage"
+
+
+def job_tags(stage: str) -> list[dict[str, str]]:
+    return [{"Key": TAG_PROJECT, "Value": APP_NAME}, {"Key": TAG_STAGE, "Value": stage}]
