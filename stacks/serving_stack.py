@@ -5,12 +5,13 @@ from __future__ import annotations
 from aws_cdk import Annotations, CfnOutput, Stack
 from constructs import Construct
 
-from stacks.config import APP_NAME, StageConfig
+from stacks.config import StageConfig
 from stacks.constructs.model_endpoint import ModelEndpoint
 from stacks.constructs.predict_api import PredictApi
 from stacks.constructs.predict_function import PredictFunction
 from stacks.log_retention import retention_days
 from stacks.model_pin import PinnedModel, pin_path
+from training.layout import APP_NAME
 
 
 class ServingStack(Stack):

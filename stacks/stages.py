@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from aws_cdk import App, Environment, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from stacks.config import APP_NAME, StageConfig
+from stacks.config import StageConfig
 from stacks.model_pin import PinnedModel
 from stacks.serving_stack import ServingStack
 from stacks.storage_stack import StorageStack
-from training.layout import TAG_PROJECT, TAG_STAGE
+from training.layout import APP_NAME, TAG_PROJECT, TAG_STAGE
 
 
 @dataclass(frozen=True)

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import shutil
-from pathlib import Path
 
-import jsii
-from aws_cdk import (
-    AssetHashType,
-    BundlingOptions,
-    DockerImage,
-    Duration,
-    ILocalBundling,
-    RemovalPolicy,
-)
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -23,41 +12,12 @@ from constructs import Construct
 
 import api_contract
 from stacks.nag import CDK_ROLE_DEPENDENCY, acknowledge, ignore_cfn_lint
+from stacks.python_bundle import REPO_ROOT, python_bundle
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 HANDLER_DIR = REPO_ROOT / "lambda" / "predict"
-# Pure-Python packages the handler imports, copied from this environment (pinned in
-# requirements.txt), so the bundle needs neither Docker nor a download at synth.
+# Pure-Python packages the handler imports (Powertools and its dependencies).
 BUNDLED_PACKAGES = ("aws_lambda_powertools", "jmespath", "typing_extensions")
 CLASSES_FILE = "classes.json"
-_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyi", "py.typed")
-
-
-@jsii.implements(ILocalBundling)
-class _LocalBundle:
-    """Assembles the function's bundle on this machine: handler, contract, classes, packages."""
-
-    def __init__(self, class_names: list[str]) -> None:
-        self._classes_json = json.dumps(class_names, ensure_ascii=False)
-
-    def try_bundle(self, output_dir: str, *args, **kwargs) -> bool:  # noqa: ARG002 - jsii's signature
-        out = Path(output_dir)
-        for source in sorted(HANDLER_DIR.glob("*.py")):
-            shutil.copy2(source, out / source.name)
-        shutil.copy2(REPO_ROOT / "api_contract.py", out / "api_contract.py")
-        (out / CLASSES_FILE).write_text(self._classes_json, encoding="utf-8")
-        for package in BUNDLED_PACKAGES:
-            spec = importlib.util.find_spec(package)
-            if spec is None or spec.origin is None:
-                raise RuntimeError(
-                    f"{package} is not installed: run scripts/setup (it installs requirements.txt)"
-                )
-            origin = Path(spec.origin)
-            if origin.name == "__init__.py":
-                shutil.copytree(origin.parent, out / origin.parent.name, ignore=_IGNORE)
-            else:
-                shutil.copy2(origin, out / origin.name)
-        return True
 
 
 class PredictFunction(Construct):
@@ -97,14 +57,11 @@ class PredictFunction(Construct):
             runtime=lambda_.Runtime.PYTHON_3_14,
             architecture=lambda_.Architecture.ARM_64,
             handler="predict_handler.handler",
-            code=lambda_.Code.from_asset(
-                str(HANDLER_DIR),
-                asset_hash_type=AssetHashType.OUTPUT,
-                bundling=BundlingOptions(
-                    # Never pulled: the local bundle always succeeds. Required by the API.
-                    image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.14"),
-                    local=_LocalBundle(class_names),
-                ),
+            code=python_bundle(
+                HANDLER_DIR,
+                repo_files=["api_contract.py"],
+                generated={CLASSES_FILE: json.dumps(class_names, ensure_ascii=False)},
+                packages=BUNDLED_PACKAGES,
             ),
             role=self.role,
             memory_size=memory_mb,

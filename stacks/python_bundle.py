@@ -1,0 +1,78 @@
+"""Lambda code bundles assembled on this machine at synth: no Docker, no download.
+
+A bundle is a handler folder's ``*.py`` files, plus repository files the handler imports (copied
+to the same relative path), generated files (such as the class list) and pure-Python packages
+copied from this environment, where requirements.txt pins them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyi", "py.typed")
+
+
+@jsii.implements(ILocalBundling)
+class _LocalBundle:
+    def __init__(
+        self,
+        handler_dir: Path,
+        repo_files: Sequence[str],
+        generated: Mapping[str, str],
+        packages: Sequence[str],
+    ) -> None:
+        self._handler_dir = handler_dir
+        self._repo_files = tuple(repo_files)
+        self._generated = dict(generated)
+        self._packages = tuple(packages)
+
+    def try_bundle(self, output_dir: str, *args, **kwargs) -> bool:  # noqa: ARG002 - jsii's signature
+        out = Path(output_dir)
+        for source in sorted(self._handler_dir.glob("*.py")):
+            shutil.copy2(source, out / source.name)
+        for relative in self._repo_files:
+            (out / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO_ROOT / relative, out / relative)
+        for relative, text in self._generated.items():
+            (out / relative).write_text(text, encoding="utf-8")
+        for package in self._packages:
+            _copy_installed_package(package, out)
+        return True
+
+
+def _copy_installed_package(package: str, out: Path) -> None:
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise RuntimeError(f"{package} is not installed: run scripts/setup (it installs requirements.txt)")
+    origin = Path(spec.origin)
+    if origin.name == "__init__.py":
+        shutil.copytree(origin.parent, out / origin.parent.name, ignore=_IGNORE)
+    else:
+        shutil.copy2(origin, out / origin.name)
+
+
+def python_bundle(
+    handler_dir: Path,
+    *,
+    repo_files: Sequence[str] = (),
+    generated: Mapping[str, str] | None = None,
+    packages: Sequence[str] = (),
+) -> lambda_.Code:
+    """The Lambda code for ``handler_dir``, hashed by its output so any change redeploys it."""
+    return lambda_.Code.from_asset(
+        str(handler_dir),
+        asset_hash_type=AssetHashType.OUTPUT,
+        bundling=BundlingOptions(
+            # Never pulled: the local bundle always succeeds. Required by the API.
+            image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.14"),
+            local=_LocalBundle(handler_dir, repo_files, generated or {}, packages),
+        ),
+    )
