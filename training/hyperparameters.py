@@ -74,8 +74,14 @@ class HyperparameterError(ValueError):
     """A hyperparameter the algorithm would reject, or one that does not fit the data."""
 
 
-def resolve(overrides: Mapping[str, Any], *, num_classes: int, num_training_samples: int) -> dict[str, str]:
-    """``DEFAULTS`` with ``overrides`` and the counted values, checked; every value a string.
+def resolve(
+    overrides: Mapping[str, Any],
+    *,
+    num_classes: int,
+    num_training_samples: int,
+    defaults: Mapping[str, str] = DEFAULTS,
+) -> dict[str, str]:
+    """``defaults`` with ``overrides`` and the counted values, checked; every value a string.
 
     Raises ``HyperparameterError`` naming the hyperparameter, its value and what is allowed.
     """
@@ -90,7 +96,7 @@ def resolve(overrides: Mapping[str, Any], *, num_classes: int, num_training_samp
             f"unknown hyperparameters {unknown}: the image-classification algorithm takes "
             + ", ".join(sorted(KNOWN | set(COUNTED)))
         )
-    values = {**DEFAULTS, **{name: _text(value) for name, value in overrides.items()}}
+    values = {**defaults, **{name: _text(value) for name, value in overrides.items()}}
     for name, value in values.items():
         _check(name, value)
     if num_classes < 2:
