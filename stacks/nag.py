@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, CfnResource, Validations
-from constructs import IConstruct
+import json
+from typing import Any
+
+import jsii
+from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
+from constructs import IConstruct, IValidation
 
 
 def acknowledge(construct: IConstruct, rule: str, reason: str) -> None:
@@ -22,3 +26,45 @@ CDK_ROLE_DEPENDENCY = (
     "CDK makes a function depend on its whole role construct (role and policy); the role half "
     "repeats the GetAtt. Harmless, and not removable from outside aws-cdk-lib."
 )
+
+
+def acknowledge_resource(construct: IConstruct, arn: str, suffix: str, reason: str) -> None:
+    """Acknowledge the IAM5 finding for the wildcard resource ``arn + suffix`` on ``construct``.
+
+    cdk-nag names the finding after the resource as it appears in the final template, and a
+    reference to another stack only takes that form once the app resolves references. So the
+    finding is worked out in a construct validation, which runs after that and before cdk-nag.
+    """
+    construct.node.add_validation(_LateAcknowledgment(construct, arn, suffix, reason))
+
+
+@jsii.implements(IValidation)
+class _LateAcknowledgment:
+    def __init__(self, construct: IConstruct, arn: str, suffix: str, reason: str) -> None:
+        self._construct, self._arn, self._suffix, self._reason = construct, arn, suffix, reason
+
+    def validate(self) -> list[str]:
+        flattened = _flatten(Stack.of(self._construct).resolve(self._arn))
+        acknowledge(self._construct, f"AwsSolutions-IAM5[Resource::{flattened}{self._suffix}]", self._reason)
+        return []
+
+
+def _flatten(node: Any) -> str:
+    """cdk-nag's flattening of a CloudFormation reference (its utils/flatten-cfn-reference.js)."""
+    if node is None:
+        return ""
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict) and "Fn::Join" in node:
+        delimiter, items = node["Fn::Join"]
+        return delimiter.join(_flatten(item) for item in items)
+    if isinstance(node, dict) and "Fn::Sub" in node:
+        return _flatten(node["Fn::Sub"])
+    if isinstance(node, dict) and "Fn::GetAtt" in node:
+        resource, attribute = node["Fn::GetAtt"]
+        return f"<{_flatten(resource)}.{_flatten(attribute)}>"
+    if isinstance(node, dict) and "Fn::ImportValue" in node:
+        return _flatten(node["Fn::ImportValue"])
+    if isinstance(node, dict) and "Ref" in node:
+        return f"<{_flatten(node['Ref'])}>"
+    return json.dumps(node, separators=(",", ":"))

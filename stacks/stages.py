@@ -11,12 +11,14 @@ from stacks.config import StageConfig
 from stacks.model_pin import PinnedModel
 from stacks.serving_stack import ServingStack
 from stacks.storage_stack import StorageStack
+from stacks.training_stack import TrainingStack
 from training.layout import APP_NAME, TAG_PROJECT, TAG_STAGE
 
 
 @dataclass(frozen=True)
 class Stage:
     storage: StorageStack
+    training: TrainingStack
     serving: ServingStack
 
 
@@ -36,6 +38,15 @@ def build_stage(app: App, config: StageConfig, model: PinnedModel, env: Environm
         env=env,
         description=f"{APP_NAME} {config.name}: data bucket for images, lists and training output",
     )
+    training = TrainingStack(
+        app,
+        "Training",
+        stack_name=config.stack_name("Training"),
+        config=config,
+        data_bucket=storage.data.bucket,
+        env=env,
+        description=f"{APP_NAME} {config.name}: training workflow, its SageMaker role and model registry",
+    )
     serving = ServingStack(
         app,
         "Serving",
@@ -45,4 +56,4 @@ def build_stage(app: App, config: StageConfig, model: PinnedModel, env: Environm
         env=env,
         description=f"{APP_NAME} {config.name}: GPU endpoint, prediction function and REST API",
     )
-    return Stage(storage=storage, serving=serving)
+    return Stage(storage=storage, training=training, serving=serving)

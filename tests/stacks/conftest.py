@@ -25,6 +25,7 @@ MODEL_URL = "s3://dogbreeds-models-example/training/job-1/output/model.tar.gz"
 class Synthesized:
     stage: Stage
     storage: Template
+    training: Template
     serving: Template
     outdir: Path
 
@@ -53,6 +54,7 @@ def synthesize(
     return Synthesized(
         stage=built,
         storage=Template.from_stack(built.storage),
+        training=Template.from_stack(built.training),
         serving=Template.from_stack(built.serving),
         outdir=outdir,
     )

@@ -174,12 +174,13 @@ def test_app_rejects_a_region_without_the_algorithm_with_a_clear_message(tmp_pat
     assert "Traceback" not in result.stderr
 
 
-def test_app_synthesizes_both_stacks_of_the_default_stage(tmp_path):
+def test_app_synthesizes_every_stack_of_the_default_stage(tmp_path):
     result = run_app(tmp_path, {})
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.glob("*.template.json")) == [
         "Serving.template.json",
         "Storage.template.json",
+        "Training.template.json",
     ]
 
 

@@ -1,10 +1,12 @@
 """Deploys the synthesized dev templates into moto's CloudFormation, uses them, destroys them.
 
-moto is the offline stand-in for CloudFormation, and it needs three adaptations, each the smallest
+moto is the offline stand-in for CloudFormation, and it needs four adaptations, each the smallest
 that lets it parse what real CloudFormation accepts (see FACTS.md):
 - the CDK bootstrap version parameter and the asset bucket are seeded, as `cdk bootstrap` would;
-- Custom::S3AutoDeleteObjects and its provider are removed: moto would need Docker to run them;
-- MOCK integrations (the CORS preflight) get the IntegrationHttpMethod and Uri moto insists on.
+- custom resources (Custom::S3AutoDeleteObjects and its provider, Custom::StopTrainingOnDelete) are
+  removed: moto would need Docker to run their functions (the functions have their own tests);
+- MOCK integrations (the CORS preflight) get the IntegrationHttpMethod and Uri moto insists on;
+- Fn::GetStackOutput (a reference to another stack's output) is replaced by that output's value.
 moto skips Stage, ApiKey, UsagePlan, Model, RequestValidator and GatewayResponse with a warning,
 and it does not delete REST APIs with their stack, so the REST API is left out of the leftovers
 check (it is not billed by the hour either).
@@ -29,6 +31,7 @@ from PIL import Image
 ACCOUNT, REGION = "123456789012", "us-east-1"
 ASSET_BUCKET = f"cdk-hnb659fds-assets-{ACCOUNT}-{REGION}"
 AUTO_DELETE = "Custom::S3AutoDeleteObjects"
+STOP_ON_DELETE = "Custom::StopTrainingOnDelete"
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:moto.*")
 
 
@@ -74,7 +77,7 @@ def moto_compatible(template: dict) -> dict:
         for lid in resources
         if resources[lid]["Type"] == AUTO_DELETE
     }
-    doomed = {lid for lid, r in resources.items() if r["Type"] == AUTO_DELETE}
+    doomed = {lid for lid, r in resources.items() if r["Type"] in (AUTO_DELETE, STOP_ON_DELETE)}
     for provider in providers:
         doomed |= {provider, resources[provider]["Properties"]["Role"]["Fn::GetAtt"][0]}
     for logical_id in doomed:
@@ -87,7 +90,23 @@ def moto_compatible(template: dict) -> dict:
             if integration["Type"] == "MOCK":
                 integration.setdefault("IntegrationHttpMethod", "POST")
                 integration.setdefault("Uri", "")
-    return template
+    return _resolve_stack_outputs(template)
+
+
+def _resolve_stack_outputs(node):
+    if isinstance(node, dict):
+        if set(node) == {"Fn::GetStackOutput"}:
+            reference = node["Fn::GetStackOutput"]
+            (stack,) = boto3.client("cloudformation").describe_stacks(StackName=reference["StackName"])[
+                "Stacks"
+            ]
+            return next(
+                o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == reference["OutputName"]
+            )
+        return {key: _resolve_stack_outputs(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_resolve_stack_outputs(item) for item in node]
+    return node
 
 
 def deploy(synthesized: Synthesized, stack: str) -> dict:
@@ -201,22 +220,36 @@ class _Context:
     aws_request_id = "moto-round-trip"
 
 
+def test_training_workflow_deploys_with_the_data_bucket_it_was_given(aws):
+    synthesized = synthesize("dev")
+    storage = deploy(synthesized, "Storage")
+    training = deploy(synthesized, "Training")
+    (machine,) = boto3.client("stepfunctions").list_state_machines()["stateMachines"]
+    assert training["TrainingStateMachineArn"] == machine["stateMachineArn"]
+    definition = boto3.client("stepfunctions").describe_state_machine(
+        stateMachineArn=machine["stateMachineArn"]
+    )
+    assert f"s3://{storage['DataBucketName']}/training/output/" in definition["definition"]
+
+
 def test_destroy_leaves_nothing_billed_or_stored_behind(aws):
     synthesized = synthesize("dev")
-    deploy(synthesized, "Storage")
-    deploy(synthesized, "Serving")
+    for stack in ("Storage", "Training", "Serving"):
+        deploy(synthesized, stack)
     sagemaker, logs = boto3.client("sagemaker"), boto3.client("logs")
     assert sagemaker.list_endpoints()["Endpoints"]
     assert logs.describe_log_groups()["logGroups"]
+    assert boto3.client("stepfunctions").list_state_machines()["stateMachines"]
     own_buckets = {b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]} - {ASSET_BUCKET}
     assert len(own_buckets) == 2
 
-    destroy("Serving")
-    destroy("Storage")
+    for stack in ("Serving", "Training", "Storage"):
+        destroy(stack)
 
     assert sagemaker.list_endpoints()["Endpoints"] == []
     assert sagemaker.list_endpoint_configs()["EndpointConfigs"] == []
     assert sagemaker.list_models()["Models"] == []
+    assert boto3.client("stepfunctions").list_state_machines()["stateMachines"] == []
     assert boto3.client("lambda").list_functions()["Functions"] == []
     assert logs.describe_log_groups()["logGroups"] == []
     assert boto3.client("iam").list_roles()["Roles"] == []

@@ -24,7 +24,7 @@ VARIANTS = [
 def test_every_stage_passes_cdk_nag_aws_solutions(stage, model_url, region):
     # synthesize() raises on any unacknowledged AwsSolutions finding.
     synthesized = synthesize(stage, model_url=model_url, region=region)
-    assert len(synthesized.template_files()) == 2
+    assert len(synthesized.template_files()) == 3
 
 
 def test_cdk_nag_fails_synth_on_an_unacknowledged_finding(tmp_path):

@@ -1,0 +1,126 @@
+"""Custom resource: when the training stack is deleted, stop everything it could still be paying for.
+
+Deleting a stack does not stop the training and tuning jobs its workflow started, and they keep
+billing. On Delete this stops the state machine's running executions and every in-progress training
+and tuning job tagged with the stage (``training.layout.job_tags``). Create and Update do nothing.
+It always answers CloudFormation, so a failure here never leaves the stack stuck in deletion; what
+it could not stop is logged and reported in the response's reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+from typing import Any
+
+import boto3
+
+from training import layout
+
+logger = logging.getLogger()
+logger.setLevel(logging.INFO)
+
+
+def handler(event: dict[str, Any], context: Any) -> None:
+    stopped: list[str] = []
+    problems: list[str] = []
+    if event.get("RequestType") == "Delete":
+        properties = event.get("ResourceProperties", {})
+        stopped, problems = stop_everything(
+            properties["StateMachineArn"],
+            properties["Stage"],
+            boto3.client("stepfunctions"),
+            boto3.client("sagemaker"),
+        )
+    reason = f"stopped {len(stopped)}: {', '.join(stopped) or 'nothing running'}"
+    if problems:
+        reason += f"; could not stop {len(problems)}: {'; '.join(problems)}"
+    logger.info(reason)
+    respond(event, context, reason)
+
+
+def stop_everything(
+    state_machine_arn: str, stage: str, stepfunctions: Any, sagemaker: Any
+) -> tuple[list[str], list[str]]:
+    stopped: list[str] = []
+    problems: list[str] = []
+    for arn in _running_executions(stepfunctions, state_machine_arn):
+        _attempt(
+            lambda arn=arn: stepfunctions.stop_execution(executionArn=arn, cause="stack deleted"),
+            f"execution {arn}",
+            stopped,
+            problems,
+        )
+    for name in _stage_jobs(sagemaker, stage, "training"):
+        _attempt(
+            lambda name=name: sagemaker.stop_training_job(TrainingJobName=name),
+            f"training job {name}",
+            stopped,
+            problems,
+        )
+    for name in _stage_jobs(sagemaker, stage, "tuning"):
+        _attempt(
+            lambda name=name: sagemaker.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name),
+            f"tuning job {name}",
+            stopped,
+            problems,
+        )
+    return stopped, problems
+
+
+def _attempt(stop: Any, what: str, stopped: list[str], problems: list[str]) -> None:
+    try:
+        stop()
+        stopped.append(what)
+    except Exception as error:  # one failure must not keep the others running
+        logger.exception("Could not stop %s", what)
+        problems.append(f"{what} ({type(error).__name__})")
+
+
+def _running_executions(stepfunctions: Any, state_machine_arn: str) -> list[str]:
+    paginator = stepfunctions.get_paginator("list_executions")
+    pages = paginator.paginate(stateMachineArn=state_machine_arn, statusFilter="RUNNING")
+    return [execution["executionArn"] for page in pages for execution in page["executions"]]
+
+
+def _stage_jobs(sagemaker: Any, stage: str, kind: str) -> list[str]:
+    if kind == "training":
+        pages = sagemaker.get_paginator("list_training_jobs").paginate(StatusEquals="InProgress")
+        jobs = [(j["TrainingJobName"], j["TrainingJobArn"]) for p in pages for j in p["TrainingJobSummaries"]]
+    else:
+        pages = sagemaker.get_paginator("list_hyper_parameter_tuning_jobs").paginate(
+            StatusEquals="InProgress"
+        )
+        jobs = [
+            (j["HyperParameterTuningJobName"], j["HyperParameterTuningJobArn"])
+            for p in pages
+            for j in p["HyperParameterTuningJobSummaries"]
+        ]
+    wanted = {(t["Key"], t["Value"]) for t in layout.job_tags(stage)}
+    return [name for name, arn in jobs if wanted <= _tags(sagemaker, arn)]
+
+
+def _tags(sagemaker: Any, arn: str) -> set[tuple[str, str]]:
+    tags = sagemaker.list_tags(ResourceArn=arn).get("Tags", [])
+    return {(t["Key"], t["Value"]) for t in tags}
+
+
+def respond(event: dict[str, Any], context: Any, reason: str) -> None:
+    """Tell CloudFormation the resource succeeded (always: see the module docstring)."""
+    body = json.dumps(
+        {
+            "Status": "SUCCESS",
+            "Reason": reason[:1000],
+            "PhysicalResourceId": event.get("PhysicalResourceId")
+            or f"{event['LogicalResourceId']}-stop-on-delete",
+            "StackId": event["StackId"],
+            "RequestId": event["RequestId"],
+            "LogicalResourceId": event["LogicalResourceId"],
+        }
+    ).encode()
+    # The ResponseURL is CloudFormation's presigned https URL.
+    headers = {"Content-Type": "", "Content-Length": str(len(body))}
+    request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT", headers=headers)  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        response.read()

@@ -1,0 +1,469 @@
+"""The declared training workflow: check the data, train on spot GPUs, gate on accuracy, register.
+
+CloudFormation has no training-job resource, so a Step Functions state machine runs each training
+job (``createTrainingJob.sync`` waits for it, however long) and records the result. A custom
+resource stops whatever the workflow still has running when the stack is deleted.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Aws, CustomResource, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from stacks.algorithm_image import image_classification_image
+from stacks.nag import CDK_ROLE_DEPENDENCY, acknowledge, acknowledge_resource, ignore_cfn_lint
+from stacks.python_bundle import REPO_ROOT, python_bundle
+from training import hyperparameters, layout
+
+TRAINING_FILES = ["training/__init__.py", "training/layout.py", "training/hyperparameters.py"]
+ACCURACY_PATH = "$.metric.accuracy[0]"
+
+
+class TrainingWorkflow(Construct):
+    """Everything one stage needs to train image-classification models on its data bucket."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        data_bucket: s3.IBucket,
+        instance_type: str,
+        max_instance_count: int,
+        spot: bool,
+        max_runtime: Duration,
+        max_wait: Duration,
+        min_validation_accuracy: float,
+        serving_instance_type: str,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.stage = stage
+        self.image = image_classification_image(self)
+        self.job_name_prefix = f"{layout.APP_NAME.lower()}-{stage}-"
+
+        self.training_role = self._training_role(data_bucket)
+        # The group needs a name (CloudFormation requires one): the stack's, which is unique per
+        # account and region.
+        self.model_package_group_name = Stack.of(self).stack_name
+        self.model_package_group = sagemaker.CfnModelPackageGroup(
+            self,
+            "ModelPackageGroup",
+            model_package_group_name=self.model_package_group_name,
+            model_package_group_description=f"Image-classification models trained for the {stage} stage",
+        )
+        self.model_package_group.apply_removal_policy(RemovalPolicy.DESTROY)
+        check_function = self._check_data_function(data_bucket, log_retention)
+
+        check = tasks.LambdaInvoke(
+            self,
+            "CheckData",
+            lambda_function=check_function,
+            payload=sfn.TaskInput.from_object(
+                {
+                    "request": sfn.JsonPath.entire_payload,
+                    "bucket": data_bucket.bucket_name,
+                    "defaults": hyperparameters.DEFAULTS,
+                    "maxInstanceCount": max_instance_count,
+                }
+            ),
+            payload_response_only=True,
+            result_path="$.prepared",
+            retry_on_service_exceptions=True,
+        )
+        train = sfn.CustomState(
+            self,
+            "Train",
+            state_json=self._training_job_state(data_bucket, instance_type, spot, max_runtime, max_wait),
+        )
+        read_accuracy = sfn.Pass(
+            self,
+            "ReadAccuracy",
+            parameters={
+                "accuracy.$": "$.training.FinalMetricDataList"
+                f"[?(@.MetricName == '{hyperparameters.TUNING_METRIC}')].Value"
+            },
+            result_path="$.metric",
+        )
+        register = tasks.CallAwsService(
+            self,
+            "RegisterModel",
+            service="sagemaker",
+            action="createModelPackage",
+            iam_resources=[
+                self._arn("model-package-group", self.model_package_group_name),
+                self._arn("model-package", f"{self.model_package_group_name.lower()}/*"),
+            ],
+            parameters={
+                "ModelPackageGroupName": self.model_package_group_name,
+                "ModelPackageDescription.$": "States.Format('Training job {}', $.prepared.trainingJobName)",
+                "ModelApprovalStatus": "PendingManualApproval",
+                "InferenceSpecification": {
+                    "Containers": [
+                        {
+                            "Image": self.image.uri,
+                            "ModelDataUrl.$": "$.training.ModelArtifacts.S3ModelArtifacts",
+                        }
+                    ],
+                    "SupportedContentTypes": ["application/x-image", "image/jpeg", "image/png"],
+                    "SupportedResponseMIMETypes": ["application/json"],
+                    "SupportedRealtimeInferenceInstanceTypes": [serving_instance_type],
+                },
+                "CustomerMetadataProperties": {
+                    "trainingJob.$": "$.prepared.trainingJobName",
+                    "dataset.$": "$.dataset",
+                    "validationAccuracy.$": f"States.Format('{{}}', {ACCURACY_PATH})",
+                },
+            },
+            result_path="$.registered",
+        )
+        failed_check = sfn.Fail(
+            self, "DataCheckFailed", error="DataCheckFailed", cause_path="States.Format('{}', $.error.Cause)"
+        )
+        failed_training = sfn.Fail(
+            self, "TrainingFailed", error="TrainingFailed", cause_path="States.Format('{}', $.error.Cause)"
+        )
+        below_threshold = sfn.Fail(
+            self,
+            "AccuracyBelowThreshold",
+            error="AccuracyBelowThreshold",
+            cause=f"{hyperparameters.TUNING_METRIC} is missing or below {min_validation_accuracy}",
+        )
+        check.add_catch(failed_check, errors=["States.ALL"], result_path="$.error")
+        train.add_catch(failed_training, errors=["States.ALL"], result_path="$.error")
+        gate = (
+            sfn.Choice(self, "AccuracyGate")
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.is_present(ACCURACY_PATH),
+                    sfn.Condition.number_greater_than_equals(ACCURACY_PATH, min_validation_accuracy),
+                ),
+                register.next(sfn.Succeed(self, "Registered")),
+            )
+            .otherwise(below_threshold)
+        )
+
+        self.log_group = logs.LogGroup(
+            self, "LogGroup", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            comment=f"Trains an image-classification model for the {stage} stage and registers it",
+            definition_body=sfn.DefinitionBody.from_chainable(
+                check.next(train).next(read_accuracy).next(gate)
+            ),
+            timeout=max_wait.plus(Duration.hours(1)) if spot else max_runtime.plus(Duration.hours(1)),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+            ),
+        )
+        self._grant_training_job_calls()
+        self._acknowledge_findings(data_bucket, check_function)
+        ignore_cfn_lint(self.state_machine.node.default_child, "W3005", CDK_ROLE_DEPENDENCY)
+        self.stop_on_delete = self._stop_on_delete(log_retention)
+
+    def _arn(self, resource: str, name: str) -> str:
+        return Stack.of(self).format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+    def _training_role(self, data_bucket: s3.IBucket) -> iam.Role:
+        role = iam.Role(
+            self,
+            "TrainingRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="Training jobs: read datasets, write output and checkpoints, pull the image",
+        )
+        data_bucket.grant_read(role, f"{layout.DATASETS_PREFIX}*")
+        data_bucket.grant_read_write(role, f"{layout.TRAINING_OUTPUT_PREFIX}*")
+        data_bucket.grant_read_write(role, f"{layout.CHECKPOINTS_PREFIX}*")
+        ecr.Repository.from_repository_attributes(
+            self,
+            "AlgorithmRepository",
+            repository_arn=self.image.repository_arn,
+            repository_name=self.image.repository_name,
+        ).grant_pull(role)
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
+                resources=[
+                    Stack.of(self).format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="/aws/sagemaker/TrainingJobs:*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/TrainingJobs"}},
+            )
+        )
+        return role
+
+    def _check_data_function(
+        self, data_bucket: s3.IBucket, log_retention: logs.RetentionDays
+    ) -> lambda_.Function:
+        function = _python_function(
+            self,
+            "CheckData",
+            handler_dir="training_check",
+            handler="check_data.handler",
+            description="Training workflow: checks the uploaded dataset before any GPU is paid for",
+            log_retention=log_retention,
+            timeout=Duration.minutes(2),
+        )
+        data_bucket.grant_read(function, f"{layout.DATASETS_PREFIX}*")
+        return function
+
+    def _training_job_state(
+        self,
+        data_bucket: s3.IBucket,
+        instance_type: str,
+        spot: bool,
+        max_runtime: Duration,
+        max_wait: Duration,
+    ) -> dict:
+        stopping = {"MaxRuntimeInSeconds": max_runtime.to_seconds()}
+        if spot:
+            stopping["MaxWaitTimeInSeconds"] = max_wait.to_seconds()
+        return {
+            "Type": "Task",
+            "Resource": f"arn:{Aws.PARTITION}:states:::sagemaker:createTrainingJob.sync",
+            "Parameters": {
+                "TrainingJobName.$": "$.prepared.trainingJobName",
+                "AlgorithmSpecification": {
+                    "TrainingImage": self.image.uri,
+                    "TrainingInputMode": "File",
+                    "EnableSageMakerMetricsTimeSeries": True,
+                },
+                "RoleArn": self.training_role.role_arn,
+                "HyperParameters.$": "$.prepared.hyperParameters",
+                "InputDataConfig.$": "$.prepared.channels",
+                "OutputDataConfig": {
+                    "S3OutputPath": f"s3://{data_bucket.bucket_name}/{layout.TRAINING_OUTPUT_PREFIX}"
+                },
+                "ResourceConfig": {
+                    "InstanceType": instance_type,
+                    "InstanceCount.$": "$.prepared.instanceCount",
+                    "VolumeSizeInGB": 50,
+                },
+                "StoppingCondition": stopping,
+                "EnableManagedSpotTraining": spot,
+                "CheckpointConfig": {"S3Uri.$": "$.prepared.checkpointUri"},
+                "Tags": layout.job_tags(self.stage),
+            },
+            "ResultPath": "$.training",
+        }
+
+    def _grant_training_job_calls(self) -> None:
+        """What ``createTrainingJob.sync`` needs: the job calls on our jobs, its event rule, PassRole."""
+        role = self.state_machine.role
+        jobs = self._arn("training-job", f"{self.job_name_prefix}*")
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:CreateTrainingJob",
+                    "sagemaker:DescribeTrainingJob",
+                    "sagemaker:StopTrainingJob",
+                    "sagemaker:AddTags",
+                ],
+                resources=[jobs],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                resources=[
+                    Stack.of(self).format_arn(
+                        service="events",
+                        resource="rule",
+                        resource_name="StepFunctionsGetEventsForSageMakerTrainingJobsRule",
+                    )
+                ],
+            )
+        )
+        self.training_role.grant_pass_role(role)
+
+    def _stop_on_delete(self, log_retention: logs.RetentionDays) -> CustomResource:
+        function = _python_function(
+            self,
+            "StopOnDelete",
+            handler_dir="training_cleanup",
+            handler="stop_on_delete.handler",
+            description="On stack deletion: stops the workflow's runs and the stage's training/tuning jobs",
+            log_retention=log_retention,
+            timeout=Duration.minutes(5),
+        )
+        self.state_machine.grant_read(function)  # ListExecutions
+        self.state_machine.grant_execution(function, "states:StopExecution")
+        tagged = {
+            "StringEquals": {
+                f"aws:ResourceTag/{layout.TAG_PROJECT}": layout.APP_NAME,
+                f"aws:ResourceTag/{layout.TAG_STAGE}": self.stage,
+            }
+        }
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:StopTrainingJob", "sagemaker:StopHyperParameterTuningJob"],
+                resources=[self._arn("training-job", "*"), self._arn("hyper-parameter-tuning-job", "*")],
+                conditions=tagged,
+            )
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:ListTags"],
+                resources=[self._arn("training-job", "*"), self._arn("hyper-parameter-tuning-job", "*")],
+            )
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:ListTrainingJobs", "sagemaker:ListHyperParameterTuningJobs"],
+                resources=["*"],
+            )
+        )
+        resource = CustomResource(
+            self,
+            "StopOnDelete",
+            service_token=function.function_arn,
+            resource_type="Custom::StopTrainingOnDelete",
+            properties={"StateMachineArn": self.state_machine.state_machine_arn, "Stage": self.stage},
+        )
+        # Deleted before the function's permissions (and, through its properties, the state
+        # machine), so it can still act.
+        resource.node.add_dependency(function.role)
+        self._acknowledge_stop_on_delete(function)
+        return resource
+
+    def _acknowledge_findings(self, data_bucket: s3.IBucket, check_function: lambda_.Function) -> None:
+        read_actions = {
+            "Action::s3:GetObject*": "grant_read's object-read actions, on datasets/ only",
+            "Action::s3:GetBucket*": "grant_read's bucket-level reads on the data bucket",
+            "Action::s3:List*": "grant_read's list actions on the data bucket",
+        }
+        datasets = (data_bucket.bucket_arn, f"/{layout.DATASETS_PREFIX}*", "the uploaded datasets only")
+        training_logs = Stack.of(self).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name="/aws/sagemaker/TrainingJobs:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        findings = {
+            self.training_role: (
+                {
+                    **read_actions,
+                    "Action::s3:DeleteObject*": "training replaces its own checkpoints, under training/",
+                    "Action::s3:Abort*": "multipart uploads of model artifacts, under training/",
+                    "Resource::*": (
+                        "ecr:GetAuthorizationToken has no resource-level permissions; "
+                        "cloudwatch:PutMetricData is limited by condition to the training-job namespace"
+                    ),
+                },
+                [
+                    datasets,
+                    (data_bucket.bucket_arn, f"/{layout.TRAINING_OUTPUT_PREFIX}*", "each job's model output"),
+                    (data_bucket.bucket_arn, f"/{layout.CHECKPOINTS_PREFIX}*", "each job's spot checkpoints"),
+                    (training_logs, "", "a stream per job in SageMaker's training-job log group"),
+                ],
+            ),
+            check_function.role: (read_actions, [datasets]),
+            self.state_machine.role: (
+                {"Resource::*": "X-Ray's PutTraceSegments has no resource-level permissions"},
+                [
+                    (check_function.function_arn, ":*", "any version of its own check function"),
+                    (
+                        self._arn("training-job", f"{self.job_name_prefix}*"),
+                        "",
+                        "only jobs named for this stage (the CLI names them dogbreeds-<stage>-<time>)",
+                    ),
+                    (
+                        self._arn("model-package", f"{self.model_package_group_name.lower()}/*"),
+                        "",
+                        "versions in this stage's model package group only",
+                    ),
+                ],
+            ),
+        }
+        for role, (plain, resources) in findings.items():
+            policy = role.node.find_child("DefaultPolicy")
+            for finding, reason in plain.items():
+                acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
+            for arn, suffix, reason in resources:
+                acknowledge_resource(policy, arn, suffix, reason)
+
+    def _acknowledge_stop_on_delete(self, function: lambda_.Function) -> None:
+        policy = function.role.node.find_child("DefaultPolicy")
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "ListTrainingJobs and ListHyperParameterTuningJobs take no resource",
+        )
+        tagged = "limited by condition to jobs tagged with this project and stage"
+        acknowledge_resource(policy, self._arn("training-job", "*"), "", f"StopTrainingJob is {tagged}")
+        acknowledge_resource(
+            policy,
+            self._arn("hyper-parameter-tuning-job", "*"),
+            "",
+            f"StopHyperParameterTuningJob is {tagged}",
+        )
+        acknowledge_resource(
+            policy,
+            Stack.of(self).format_arn(
+                service="states",
+                resource="execution",
+                resource_name=f"{Fn.select(6, Fn.split(':', self.state_machine.state_machine_arn))}",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            ),
+            ":*",
+            "executions of this stack's state machine only",
+        )
+
+
+def _python_function(
+    scope: Construct,
+    construct_id: str,
+    *,
+    handler_dir: str,
+    handler: str,
+    description: str,
+    log_retention: logs.RetentionDays,
+    timeout: Duration,
+) -> lambda_.Function:
+    log_group = logs.LogGroup(
+        scope, f"{construct_id}LogGroup", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+    )
+    role = iam.Role(scope, f"{construct_id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    log_group.grant_write(role)
+    function = lambda_.Function(
+        scope,
+        f"{construct_id}Function",
+        description=description,
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        architecture=lambda_.Architecture.ARM_64,
+        handler=handler,
+        code=python_bundle(REPO_ROOT / "lambda" / handler_dir, repo_files=TRAINING_FILES),
+        role=role,
+        timeout=timeout,
+        memory_size=256,
+        log_group=log_group,
+    )
+    ignore_cfn_lint(function.node.default_child, "W3005", CDK_ROLE_DEPENDENCY)
+    return function

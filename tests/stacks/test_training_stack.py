@@ -1,0 +1,167 @@
+"""The training stack: a declared workflow that checks data, trains on spot GPUs, gates and registers."""
+
+import json
+
+import pytest
+from conftest import synthesize
+
+from training import hyperparameters, layout
+
+
+def only(template, resource_type):
+    resources = template.find_resources(resource_type)
+    assert len(resources) == 1, f"expected one {resource_type}, found {len(resources)}"
+    return next(iter(resources.items()))
+
+
+def definition(template) -> dict:
+    """The state machine definition, with every CloudFormation expression replaced by a marker."""
+    _, machine = only(template, "AWS::StepFunctions::StateMachine")
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    return json.loads("".join(p if isinstance(p, str) else "<ref>" for p in parts))
+
+
+def statements(template, logical_id_prefix):
+    (policy,) = [
+        p
+        for lid, p in template.find_resources("AWS::IAM::Policy").items()
+        if lid.startswith(logical_id_prefix)
+    ]
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def with_action(statements_, action):
+    found = [
+        s for s in statements_ if action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    ]
+    assert found, f"no statement allows {action}"
+    return found
+
+
+def test_workflow_checks_data_trains_gates_and_registers_in_that_order(dev):
+    states = definition(dev.training)
+    assert definition(dev.training)["StartAt"] == "CheckData"
+    assert states["States"]["CheckData"]["Next"] == "Train"
+    assert states["States"]["Train"]["Next"] == "ReadAccuracy"
+    assert states["States"]["ReadAccuracy"]["Next"] == "AccuracyGate"
+    assert states["States"]["AccuracyGate"]["Default"] == "AccuracyBelowThreshold"
+    assert states["States"]["RegisterModel"]["Next"] == "Registered"
+
+
+def test_data_check_carries_the_hyperparameter_defaults_and_the_instance_bound(dev):
+    payload = definition(dev.training)["States"]["CheckData"]["Parameters"]
+    assert payload["defaults"] == hyperparameters.DEFAULTS
+    assert payload["defaults"]["learning_rate"] == "0.0005"
+    assert payload["defaults"]["augmentation_type"] == "crop_color_transform"
+    assert payload["maxInstanceCount"] == 4
+
+
+def test_training_waits_for_the_job_and_uses_the_checked_hyperparameters_and_channels(dev):
+    train = definition(dev.training)["States"]["Train"]
+    assert train["Resource"].endswith(":states:::sagemaker:createTrainingJob.sync")
+    assert train["Parameters"]["HyperParameters.$"] == "$.prepared.hyperParameters"
+    assert train["Parameters"]["InputDataConfig.$"] == "$.prepared.channels"
+    assert train["Parameters"]["ResourceConfig"]["InstanceType"] == "ml.g4dn.xlarge"
+    assert train["Parameters"]["ResourceConfig"]["InstanceCount.$"] == "$.prepared.instanceCount"
+
+
+@pytest.mark.parametrize(("stage", "runtime_hours", "wait_hours"), [("dev", 6, 12), ("prod", 8, 16)])
+def test_training_runs_on_spot_with_checkpoints_and_bounded_time(stage, runtime_hours, wait_hours):
+    parameters = definition(synthesize(stage).training)["States"]["Train"]["Parameters"]
+    assert parameters["EnableManagedSpotTraining"] is True
+    assert parameters["StoppingCondition"] == {
+        "MaxRuntimeInSeconds": runtime_hours * 3600,
+        "MaxWaitTimeInSeconds": wait_hours * 3600,
+    }
+    assert parameters["CheckpointConfig"] == {"S3Uri.$": "$.prepared.checkpointUri"}
+
+
+def test_training_jobs_are_tagged_so_status_stop_and_destroy_find_them(dev):
+    parameters = definition(dev.training)["States"]["Train"]["Parameters"]
+    assert parameters["Tags"] == layout.job_tags("dev")
+
+
+@pytest.mark.parametrize(("stage", "threshold"), [("dev", 0.5), ("prod", 0.8)])
+def test_gate_registers_only_models_at_or_above_the_stage_accuracy(stage, threshold):
+    states = definition(synthesize(stage).training)["States"]
+    assert "validation:accuracy" in states["ReadAccuracy"]["Parameters"]["accuracy.$"]
+    (choice,) = states["AccuracyGate"]["Choices"]
+    assert choice["And"] == [
+        {"Variable": "$.metric.accuracy[0]", "IsPresent": True},
+        {"Variable": "$.metric.accuracy[0]", "NumericGreaterThanEquals": threshold},
+    ]
+    assert choice["Next"] == "RegisterModel"
+
+
+def test_registered_model_carries_its_artifact_and_accuracy(dev):
+    register = definition(dev.training)["States"]["RegisterModel"]
+    parameters = register["Parameters"]
+    assert register["Resource"].endswith(":states:::aws-sdk:sagemaker:createModelPackage")
+    (container,) = parameters["InferenceSpecification"]["Containers"]
+    assert container["ModelDataUrl.$"] == "$.training.ModelArtifacts.S3ModelArtifacts"
+    assert "validationAccuracy.$" in parameters["CustomerMetadataProperties"]
+    assert parameters["ModelPackageGroupName"] == "DogBreeds-dev-Training"
+
+
+def test_failures_end_in_named_fail_states(dev):
+    states = definition(dev.training)["States"]
+    assert states["CheckData"]["Catch"][0]["Next"] == "DataCheckFailed"
+    assert states["Train"]["Catch"][0]["Next"] == "TrainingFailed"
+    assert {states[n]["Type"] for n in ("DataCheckFailed", "TrainingFailed", "AccuracyBelowThreshold")} == {
+        "Fail"
+    }
+
+
+def test_state_machine_logs_all_events_and_traces(dev):
+    _, machine = only(dev.training, "AWS::StepFunctions::StateMachine")
+    assert machine["Properties"]["LoggingConfiguration"]["Level"] == "ALL"
+    assert machine["Properties"]["LoggingConfiguration"]["IncludeExecutionData"] is True
+    assert machine["Properties"]["TracingConfiguration"] == {"Enabled": True}
+
+
+def test_state_machine_may_run_only_this_stage_jobs_and_pass_only_the_training_role(dev):
+    policy = statements(dev.training, "WorkflowStateMachineRoleDefaultPolicy")
+    (create,) = with_action(policy, "sagemaker:CreateTrainingJob")
+    assert json.dumps(create["Resource"]).endswith(':training-job/dogbreeds-dev-*"]]}')
+    (pass_role,) = with_action(policy, "iam:PassRole")
+    assert pass_role["Resource"]["Fn::GetAtt"][0].startswith("WorkflowTrainingRole")
+
+
+def test_training_role_reads_datasets_and_writes_only_under_training(dev):
+    policy = statements(dev.training, "WorkflowTrainingRoleDefaultPolicy")
+    writes = with_action(policy, "s3:PutObject")
+    written = json.dumps([s["Resource"] for s in writes])
+    assert "/training/output/*" in written and "/training/checkpoints/*" in written
+    assert "/datasets/" not in written
+    reads = json.dumps([s["Resource"] for s in with_action(policy, "s3:GetObject*")])
+    assert "/datasets/*" in reads
+
+
+def test_destroy_stops_the_workflow_runs_and_the_stage_tagged_jobs(dev):
+    (resource,) = dev.training.find_resources("Custom::StopTrainingOnDelete").values()
+    assert resource["Properties"]["Stage"] == "dev"
+    assert resource["Properties"]["StateMachineArn"]["Ref"].startswith("WorkflowStateMachine")
+    policy = statements(dev.training, "WorkflowStopOnDeleteRoleDefaultPolicy")
+    (stop,) = with_action(policy, "sagemaker:StopTrainingJob")
+    assert stop["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/Project": "DogBreeds", "aws:ResourceTag/Stage": "dev"}
+    }
+    with_action(policy, "states:StopExecution")
+
+
+def test_training_stack_outputs_what_the_cli_reads(dev):
+    outputs = dev.training.to_json()["Outputs"]
+    assert {
+        layout.OUTPUT_STATE_MACHINE,
+        layout.OUTPUT_TRAINING_ROLE,
+        layout.OUTPUT_ALGORITHM_IMAGE,
+        layout.OUTPUT_MODEL_PACKAGE_GROUP,
+    } <= set(outputs)
+
+
+def test_workflow_functions_log_to_declared_log_groups(dev):
+    functions = dev.training.find_resources("AWS::Lambda::Function")
+    assert len(functions) == 2
+    for function in functions.values():
+        assert "Ref" in function["Properties"]["LoggingConfig"]["LogGroup"]
+        assert function["Properties"]["Runtime"] == "python3.14"
