@@ -29,6 +29,7 @@ class TrainingStack(Stack):
             max_wait=Duration.hours(config.training_max_wait_hours),
             min_validation_accuracy=config.min_validation_accuracy,
             serving_instance_type=config.endpoint_instance_type,
+            retain_models=config.retain_data,
             log_retention=retention_days(config.log_retention_days),
         )
         CfnOutput(

@@ -2,7 +2,9 @@
 
 Deleting a stack does not stop the training and tuning jobs its workflow started, and they keep
 billing. On Delete this stops the state machine's running executions and every in-progress training
-and tuning job tagged with the stage (``training.layout.job_tags``). Create and Update do nothing.
+and tuning job tagged with the stage (``training.layout.job_tags``), and, for a stage that does not
+keep its model registry, deletes the model versions so that CloudFormation can delete the group.
+Create and Update do nothing.
 It always answers CloudFormation, so a failure here never leaves the stack stuck in deletion; what
 it could not stop is logged and reported in the response's reason.
 """
@@ -27,15 +29,16 @@ def handler(event: dict[str, Any], context: Any) -> None:
     problems: list[str] = []
     if event.get("RequestType") == "Delete":
         properties = event.get("ResourceProperties", {})
+        sagemaker = boto3.client("sagemaker")
         stopped, problems = stop_everything(
-            properties["StateMachineArn"],
-            properties["Stage"],
-            boto3.client("stepfunctions"),
-            boto3.client("sagemaker"),
+            properties["StateMachineArn"], properties["Stage"], boto3.client("stepfunctions"), sagemaker
         )
-    reason = f"stopped {len(stopped)}: {', '.join(stopped) or 'nothing running'}"
+        group = properties.get("ModelPackageGroupToEmpty")
+        if group:
+            stopped += delete_model_packages(sagemaker, group, problems)
+    reason = f"stopped or deleted {len(stopped)}: {', '.join(stopped) or 'nothing running'}"
     if problems:
-        reason += f"; could not stop {len(problems)}: {'; '.join(problems)}"
+        reason += f"; could not stop or delete {len(problems)}: {'; '.join(problems)}"
     logger.info(reason)
     respond(event, context, reason)
 
@@ -67,6 +70,19 @@ def stop_everything(
             problems,
         )
     return stopped, problems
+
+
+def delete_model_packages(sagemaker: Any, group: str, problems: list[str]) -> list[str]:
+    pages = sagemaker.get_paginator("list_model_packages").paginate(ModelPackageGroupName=group)
+    deleted: list[str] = []
+    for arn in [package["ModelPackageArn"] for page in pages for package in page["ModelPackageSummaryList"]]:
+        _attempt(
+            lambda arn=arn: sagemaker.delete_model_package(ModelPackageName=arn),
+            f"model package {arn}",
+            deleted,
+            problems,
+        )
+    return deleted
 
 
 def _attempt(stop: Any, what: str, stopped: list[str], problems: list[str]) -> None:

@@ -44,6 +44,7 @@ class TrainingWorkflow(Construct):
         max_wait: Duration,
         min_validation_accuracy: float,
         serving_instance_type: str,
+        retain_models: bool,
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -61,7 +62,12 @@ class TrainingWorkflow(Construct):
             model_package_group_name=self.model_package_group_name,
             model_package_group_description=f"Image-classification models trained for the {stage} stage",
         )
-        self.model_package_group.apply_removal_policy(RemovalPolicy.DESTROY)
+        # A group that still holds model versions cannot be deleted: unless the stage keeps its
+        # registry, the destroy-time clean-up deletes the versions first.
+        self.retain_models = retain_models
+        self.model_package_group.apply_removal_policy(
+            RemovalPolicy.RETAIN if retain_models else RemovalPolicy.DESTROY
+        )
         check_function = self._check_data_function(data_bucket, log_retention)
 
         check = tasks.LambdaInvoke(
@@ -345,8 +351,23 @@ class TrainingWorkflow(Construct):
             "StopOnDelete",
             service_token=function.function_arn,
             resource_type="Custom::StopTrainingOnDelete",
-            properties={"StateMachineArn": self.state_machine.state_machine_arn, "Stage": self.stage},
+            properties={
+                "StateMachineArn": self.state_machine.state_machine_arn,
+                "Stage": self.stage,
+                "ModelPackageGroupToEmpty": "" if self.retain_models else self.model_package_group_name,
+            },
         )
+        if not self.retain_models:
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"])
+            )
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["sagemaker:DeleteModelPackage"],
+                    resources=[self._arn("model-package", f"{self.model_package_group_name.lower()}/*")],
+                )
+            )
+            resource.node.add_dependency(self.model_package_group)
         # Deleted before the function's permissions (and, through its properties, the state
         # machine), so it can still act.
         resource.node.add_dependency(function.role)
@@ -414,8 +435,15 @@ class TrainingWorkflow(Construct):
         acknowledge(
             policy,
             "AwsSolutions-IAM5[Resource::*]",
-            "ListTrainingJobs and ListHyperParameterTuningJobs take no resource",
+            "ListTrainingJobs, ListHyperParameterTuningJobs and ListModelPackages take no resource",
         )
+        if not self.retain_models:
+            acknowledge_resource(
+                policy,
+                self._arn("model-package", f"{self.model_package_group_name.lower()}/*"),
+                "",
+                "deletes the versions of this stage's own model package group, so the group can go",
+            )
         tagged = "limited by condition to jobs tagged with this project and stage"
         acknowledge_resource(policy, self._arn("training-job", "*"), "", f"StopTrainingJob is {tagged}")
         acknowledge_resource(

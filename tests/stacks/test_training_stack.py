@@ -165,3 +165,18 @@ def test_workflow_functions_log_to_declared_log_groups(dev):
     for function in functions.values():
         assert "Ref" in function["Properties"]["LoggingConfig"]["LogGroup"]
         assert function["Properties"]["Runtime"] == "python3.14"
+
+
+def test_dev_destroy_empties_and_deletes_the_model_registry(dev):
+    (group_id, group), *_ = dev.training.find_resources("AWS::SageMaker::ModelPackageGroup").items()
+    assert group["DeletionPolicy"] == "Delete"
+    (resource,) = dev.training.find_resources("Custom::StopTrainingOnDelete").values()
+    assert resource["Properties"]["ModelPackageGroupToEmpty"] == "DogBreeds-dev-Training"
+    assert group_id in resource["DependsOn"]
+
+
+def test_prod_keeps_its_model_registry(prod):
+    (group,) = prod.training.find_resources("AWS::SageMaker::ModelPackageGroup").values()
+    assert group["DeletionPolicy"] == "Retain"
+    (resource,) = prod.training.find_resources("Custom::StopTrainingOnDelete").values()
+    assert resource["Properties"]["ModelPackageGroupToEmpty"] == ""

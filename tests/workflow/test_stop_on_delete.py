@@ -1,7 +1,8 @@
 """The destroy-time clean-up: a deleted training stack leaves nothing running that bills.
 
 moto lists training and tuning jobs, their tags and Step Functions executions, but has no
-StopTrainingJob or StopHyperParameterTuningJob (a thin proxy records those two calls instead), and
+StopTrainingJob, StopHyperParameterTuningJob or DeleteModelPackage (a thin proxy records those
+calls instead), and
 it creates training jobs already Completed (the tests set the ones they need back to InProgress).
 """
 
@@ -51,6 +52,9 @@ class RecordingSageMaker:
 
     def stop_hyper_parameter_tuning_job(self, HyperParameterTuningJobName):  # noqa: N803
         self.stopped.append(HyperParameterTuningJobName)
+
+    def delete_model_package(self, ModelPackageName):  # noqa: N803 - moto has no DeleteModelPackage either
+        self.stopped.append(ModelPackageName)
 
 
 def start_training_job(name: str, stage: str) -> None:
@@ -142,14 +146,18 @@ def response_url():
     server.shutdown()
 
 
-def cloudformation_event(request_type: str, url: str, state_machine_arn: str) -> dict:
+def cloudformation_event(request_type: str, url: str, state_machine_arn: str, group: str = "") -> dict:
     return {
         "RequestType": request_type,
         "ResponseURL": url,
         "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/DogBreeds-dev-Training/1",
         "RequestId": "request-1",
         "LogicalResourceId": "WorkflowStopOnDelete",
-        "ResourceProperties": {"StateMachineArn": state_machine_arn, "Stage": "dev"},
+        "ResourceProperties": {
+            "StateMachineArn": state_machine_arn,
+            "Stage": "dev",
+            "ModelPackageGroupToEmpty": group,
+        },
     }
 
 
@@ -171,7 +179,7 @@ def test_delete_stops_the_execution_and_reports_it_to_cloudformation(aws, respon
     stop_on_delete.handler(cloudformation_event("Delete", url, arn), None)
     (response,) = received
     assert response["Status"] == "SUCCESS"
-    assert "stopped 1: execution" in response["Reason"]
+    assert "stopped or deleted 1: execution" in response["Reason"]
     assert response["RequestId"] == "request-1"
 
 
@@ -200,3 +208,29 @@ def test_stops_the_stage_tuning_jobs(aws):
     stop_on_delete.stop_everything(arn, "dev", boto3.client("stepfunctions"), sagemaker)
 
     assert sagemaker.stopped == ["dogbreeds-dev-tune"]
+
+
+def test_delete_empties_the_model_package_group_it_was_told_to(aws, response_url, monkeypatch):
+    url, received = response_url
+    arn = state_machine_with_a_running_execution()
+    sagemaker = REAL_CLIENT("sagemaker")
+    sagemaker.create_model_package_group(ModelPackageGroupName="DogBreeds-dev-Training")
+    package = sagemaker.create_model_package(
+        ModelPackageGroupName="DogBreeds-dev-Training",
+        InferenceSpecification={
+            "Containers": [{"Image": IMAGE, "ModelDataUrl": "s3://bucket/model.tar.gz"}],
+            "SupportedContentTypes": ["application/x-image"],
+            "SupportedResponseMIMETypes": ["application/json"],
+        },
+    )["ModelPackageArn"]
+    recording = RecordingSageMaker()
+    monkeypatch.setattr(
+        stop_on_delete.boto3,
+        "client",
+        lambda service, *a, **k: recording if service == "sagemaker" else REAL_CLIENT(service, *a, **k),
+    )
+
+    stop_on_delete.handler(cloudformation_event("Delete", url, arn, group="DogBreeds-dev-Training"), None)
+
+    assert recording.stopped == [package]
+    assert received[0]["Status"] == "SUCCESS"
