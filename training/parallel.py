@@ -1,0 +1,76 @@
+"""Run a function over many items in worker processes, in order, with progress on stderr.
+
+Results come back in the order of the items whatever the number of workers, which keeps prepared
+datasets identical from one machine to another. Progress is a tqdm bar when tqdm is installed,
+else a line every few seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from types import TracebackType
+from typing import Any, TypeVar
+
+Result = TypeVar("Result")
+LINE_INTERVAL_SECONDS = 2.0
+CHUNKS_PER_WORKER = 16  # small enough chunks to balance the load, large enough to amortise the IPC
+MAX_CHUNK_SIZE = 64
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+class Workers:
+    """``count`` worker processes (none for 1: the work then runs in this process)."""
+
+    def __init__(self, count: int) -> None:
+        if count < 1:
+            raise ValueError(f"workers must be at least 1, not {count}")
+        self.count = count
+        self._pool = ProcessPoolExecutor(count) if count > 1 else None
+
+    def map(
+        self, function: Callable[..., Result], arguments: Sequence[tuple[Any, ...]], *, label: str
+    ) -> Iterator[Result]:
+        """``function(*item)`` for each item, in order; ``function`` must be importable (picklable)."""
+        if self._pool is None or not arguments:
+            results: Iterable[Result] = (function(*item) for item in arguments)
+        else:
+            chunk_size = max(1, min(MAX_CHUNK_SIZE, len(arguments) // (self.count * CHUNKS_PER_WORKER)))
+            results = self._pool.map(function, *zip(*arguments, strict=True), chunksize=chunk_size)
+        return progress(results, total=len(arguments), label=label)
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
+def progress(items: Iterable[Result], *, total: int, label: str, unit: str = "image") -> Iterator[Result]:
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _progress_lines(items, total=total, label=label, unit=unit)
+    return iter(tqdm(items, total=total, desc=label, unit=f" {unit}", file=sys.stderr, mininterval=0.5))
+
+
+def _progress_lines(items: Iterable[Result], *, total: int, label: str, unit: str) -> Iterator[Result]:
+    started = last_line = time.monotonic()
+    done = 0
+    for item in items:
+        yield item
+        done += 1
+        now = time.monotonic()
+        if now - last_line >= LINE_INTERVAL_SECONDS:
+            last_line = now
+            print(f"{label}: {done}/{total} {unit}s ({done / (now - started):.0f}/s)", file=sys.stderr)
+    print(f"{label}: {done}/{total} {unit}s in {time.monotonic() - started:.1f} s", file=sys.stderr)
