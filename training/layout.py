@@ -14,7 +14,7 @@ uploaded, under ``s3://<data bucket>/datasets/<name>/``:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 APP_NAME = "DogBreeds"
 
@@ -76,3 +76,34 @@ TAG_STAGE = "Stage"
 
 def job_tags(stage: str) -> list[dict[str, str]]:
     return [{"Key": TAG_PROJECT, "Value": APP_NAME}, {"Key": TAG_STAGE, "Value": stage}]
+
+
+# --- The algorithm's input channels ------------------------------------------------------------
+CONTENT_TYPES: dict[str, str] = {"lst": "application/x-image", "recordio": "application/x-recordio"}
+
+
+def input_channels(bucket: str, prefix: str, fmt: str) -> list[dict[str, Any]]:
+    """The channels of a dataset uploaded under ``prefix``: images and lists (``lst``) or RecordIO
+    files, train and validation under different prefixes, as the algorithm requires. Used by the
+    training workflow's data check and by ``tune``."""
+    sources = {}
+    for split in SPLITS:
+        if fmt == "lst":
+            sources[split] = prefix + image_dir(split)
+            sources[f"{split}_lst"] = prefix + list_file(split)
+        else:
+            sources[split] = prefix + record_file(split)
+    return [
+        {
+            "ChannelName": channel,
+            "ContentType": CONTENT_TYPES[fmt],
+            "DataSource": {
+                "S3DataSource": {
+                    "S3DataType": "S3Prefix",
+                    "S3Uri": f"s3://{bucket}/{key}",
+                    "S3DataDistributionType": "FullyReplicated",
+                }
+            },
+        }
+        for channel, key in sources.items()
+    ]

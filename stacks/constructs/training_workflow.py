@@ -23,7 +23,12 @@ from stacks.nag import CDK_ROLE_DEPENDENCY, acknowledge, acknowledge_resource, i
 from stacks.python_bundle import REPO_ROOT, python_bundle
 from training import hyperparameters, layout
 
-TRAINING_FILES = ["training/__init__.py", "training/layout.py", "training/hyperparameters.py"]
+TRAINING_FILES = [
+    "training/__init__.py",
+    "training/layout.py",
+    "training/hyperparameters.py",
+    "training/dataset_check.py",
+]
 ACCURACY_PATH = "$.metric.accuracy[0]"
 
 

@@ -1,6 +1,8 @@
 """The training stack: a declared workflow that checks data, trains on spot GPUs, gates and registers."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 from conftest import synthesize
@@ -180,3 +182,21 @@ def test_prod_keeps_its_model_registry(prod):
     assert group["DeletionPolicy"] == "Retain"
     (resource,) = prod.training.find_resources("Custom::StopTrainingOnDelete").values()
     assert resource["Properties"]["ModelPackageGroupToEmpty"] == ""
+
+
+def function_bundle(synthesized, handler_module):
+    for function in synthesized.training.find_resources("AWS::Lambda::Function").values():
+        if function["Properties"]["Handler"].startswith(handler_module + "."):
+            return synthesized.outdir / f"asset.{function['Properties']['Code']['S3Key'].split('.')[0]}"
+    raise AssertionError(f"no function runs {handler_module}")
+
+
+@pytest.mark.parametrize("handler_module", ["check_data", "stop_on_delete"])
+def test_workflow_function_bundles_import_on_their_own(dev, handler_module):
+    bundle = function_bundle(dev, handler_module)
+    assert (bundle / "training" / "layout.py").is_file()
+    # Only the bundle and the standard library (plus boto3, which the Lambda runtime provides).
+    keep = "[p for p in sys.path if 'lib/python' in p]"
+    code = f"import sys; sys.path[:] = [{str(bundle)!r}] + {keep}; import {handler_module}"
+    result = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr

@@ -1,5 +1,5 @@
 """One module per ``python -m training`` command, each with ``register(subcommands)``."""
 
-from training.commands import prepare
+from training.commands import prepare, promote, status, stop, train, tune, upload
 
-ALL = (prepare,)
+ALL = (prepare, upload, train, tune, status, stop, promote)

@@ -1,0 +1,40 @@
+"""Fixtures for the prepare tests (see ``prepare_trees``) and the AWS-facing command tests
+(``test_cli_*``, see ``cli_aws_helpers``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cli_aws_helpers import FAKE_AWS_ENVIRONMENT, DeployedStage, deploy_stage
+from moto import mock_aws
+from prepare_trees import make_stanford_tree
+
+
+@pytest.fixture(scope="session")
+def stanford_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A read-only tree shared by the tests: the folder holding ``Images/``."""
+    return make_stanford_tree(tmp_path_factory.mktemp("stanford-dogs"))
+
+
+@pytest.fixture
+def images_dir(stanford_tree: Path) -> Path:
+    return stanford_tree / "Images"
+
+
+# --- AWS-facing commands: moto with fake credentials, and a deployed stage's stacks -------------
+@pytest.fixture
+def cli_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fake credentials and region, and every AWS call answered by moto."""
+    for name, value in FAKE_AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def cli_dev(cli_aws: None) -> DeployedStage:
+    """Stage dev's Storage and Training stacks, with the outputs the commands read."""
+    return deploy_stage("dev")

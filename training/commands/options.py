@@ -1,0 +1,96 @@
+"""Options several commands share, spelled and checked the same way everywhere."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from stacks.config import STAGES, StageConfig, stage_config
+from training.console import say
+
+DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+JOB_NAME = re.compile(r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$")
+
+
+def add_stage(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stage",
+        required=True,
+        choices=sorted(STAGES),
+        help="the deployed stage to work with (its stacks, data bucket and settings in stacks/config.py)",
+    )
+
+
+def add_yes(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--yes", action="store_true", help="start without asking (required when stdin is not a terminal)"
+    )
+
+
+def add_poll_seconds(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--poll-seconds",
+        type=non_negative_number,
+        default=30.0,
+        metavar="S",
+        help="with --wait, how often to check progress (default: 30)",
+    )
+
+
+def config(args: argparse.Namespace) -> StageConfig:
+    return stage_config(args.stage)
+
+
+def dataset_name(value: str) -> str:
+    if not DATASET_NAME.match(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: a dataset name is 1-100 letters, digits, '.', '_' or '-', e.g. stanford-dogs"
+        )
+    return value
+
+
+def job_name(value: str) -> str:
+    if not JOB_NAME.match(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a SageMaker job name (letters, digits, '-')")
+    return value
+
+
+def positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected a whole number of at least 1")
+    return number
+
+
+def non_negative_number(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number >= 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected a number of at least 0")
+    return number
+
+
+def follow_hint(stage: str, job_name: str) -> str:
+    return (
+        f"follow: python -m training status --stage {stage}; "
+        f"stop: python -m training stop {job_name} --stage {stage}"
+    )
+
+
+@contextmanager
+def following(stage: str, job_name: str) -> Iterator[None]:
+    """Ctrl-C while following says the job goes on, and how to stop it."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        say(
+            f"stopped following; {job_name} keeps running: python -m training stop {job_name} --stage {stage}"
+        )
+        raise

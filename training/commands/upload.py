@@ -1,0 +1,97 @@
+"""``upload OUT --stage S``: copy a prepared dataset to ``s3://<data bucket>/datasets/<name>/``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from training import aws, layout
+from training.commands import options
+from training.console import say
+from training.datasets import dataset_name
+from training.errors import TrainingError
+from training.upload import MIB, Plan, execute, plan_upload
+
+DRY_RUN_LISTED = 20
+
+
+def register(subcommands: Any) -> None:
+    parser = subcommands.add_parser(
+        "upload",
+        help="upload a prepared dataset to the stage's data bucket (resumable)",
+        description=(
+            "Upload a dataset folder made by `prepare` to s3://<data bucket>/datasets/<name>/. "
+            "Files already there with the same content are skipped, so an interrupted upload "
+            "resumes and a repeated one uploads nothing. report.json goes last: a dataset with "
+            "report.json in S3 is complete. Hidden files are not uploaded."
+        ),
+    )
+    parser.add_argument("out", type=Path, metavar="OUT", help="the folder `prepare --out` wrote")
+    options.add_stage(parser)
+    parser.add_argument(
+        "--dataset",
+        type=options.dataset_name,
+        metavar="NAME",
+        help=(
+            f"the dataset's name in S3 (default: {layout.SUBSET_DATASET_NAME} for a breed subset, "
+            f"else {layout.DEFAULT_DATASET_NAME})"
+        ),
+    )
+    parser.add_argument("--dry-run", action="store_true", help="show what would be uploaded, upload nothing")
+    parser.add_argument(
+        "--workers", type=options.positive_int, default=16, metavar="N", help="parallel uploads (default: 16)"
+    )
+    parser.set_defaults(run=run)
+
+
+@aws.reports_errors
+def run(args: argparse.Namespace) -> int:
+    from boto3.s3.transfer import TransferConfig
+
+    report = read_local_report(args.out)
+    name = args.dataset or dataset_name(explicit=None, subset=report.get("breeds_subset") is True)
+    prefix = layout.dataset_prefix(name)
+    bucket = aws.data_bucket(args.stage)
+    s3 = aws.client("s3", max_pool_connections=args.workers * 4)
+
+    say(f"comparing {args.out} with s3://{bucket}/{prefix}")
+    plan = plan_upload(s3, bucket, prefix, args.out, args.workers)
+    say(plan.summary())
+    if args.dry_run:
+        print_dry_run(plan)
+        return 0
+    if plan.upload_count:
+        config = TransferConfig(multipart_threshold=64 * MIB, multipart_chunksize=64 * MIB, max_concurrency=4)
+        execute(s3, plan, args.workers, config)
+    print(f"dataset {name!r} is complete in s3://{bucket}/{prefix}")
+    say(f"next: python -m training train --stage {args.stage} --dataset {name}")
+    return 0
+
+
+def read_local_report(out: Path) -> dict[str, Any]:
+    report_path = out / layout.REPORT_FILE
+    if not report_path.is_file():
+        raise TrainingError(
+            f"{out} is not a prepared dataset (no {layout.REPORT_FILE}): run "
+            f"`python -m training prepare ... --out {out}` first, or pass the folder it wrote"
+        )
+    try:
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise TrainingError(f"{report_path} is unreadable ({error}): run `prepare` again") from None
+    if not isinstance(report, dict):
+        raise TrainingError(f"{report_path} is not a JSON object: run `prepare` again")
+    return report
+
+
+def print_dry_run(plan: Plan) -> None:
+    pending = [file.key for file in plan.to_upload]
+    if not plan.report_is_current and plan.report is not None:
+        pending.append(plan.report.key)
+    for key in pending[:DRY_RUN_LISTED]:
+        print(f"would upload s3://{plan.bucket}/{key}")
+    if len(pending) > DRY_RUN_LISTED:
+        print(f"... and {len(pending) - DRY_RUN_LISTED} more")
+    print(f"dry run: nothing uploaded ({plan.summary()})")
