@@ -74,6 +74,11 @@ TAG_PROJECT = "Project"
 TAG_STAGE = "Stage"
 
 
+def training_job_prefix(stage: str) -> str:
+    """Training jobs are named ``<prefix><time>``; the workflow may only run jobs so named."""
+    return f"{APP_NAME.lower()}-{stage}-"
+
+
 def job_tags(stage: str) -> list[dict[str, str]]:
     return [{"Key": TAG_PROJECT, "Value": APP_NAME}, {"Key": TAG_STAGE, "Value": stage}]
 

@@ -55,7 +55,7 @@ class TrainingWorkflow(Construct):
         super().__init__(scope, construct_id)
         self.stage = stage
         self.image = image_classification_image(self)
-        self.job_name_prefix = f"{layout.APP_NAME.lower()}-{stage}-"
+        self.job_name_prefix = layout.training_job_prefix(stage)
 
         self.training_role = self._training_role(data_bucket)
         # The group needs a name (CloudFormation requires one): the stack's, which is unique per

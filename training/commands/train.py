@@ -119,7 +119,7 @@ def check_instance_count(count: int, config: StageConfig) -> None:
 
 
 def training_job_name(stage: str, now: datetime | None = None) -> str:
-    return f"dogbreeds-{stage}-{(now or datetime.now(UTC)):%Y%m%d-%H%M%S}"
+    return f"{layout.training_job_prefix(stage)}{(now or datetime.now(UTC)):%Y%m%d-%H%M%S}"
 
 
 def start(sfn: Any, state_machine: str, job_name: str, execution_input: dict[str, Any]) -> str:
