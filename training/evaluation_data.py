@@ -1,0 +1,172 @@
+"""What an evaluation reads and writes: a prepared dataset's validation list, and predictions.
+
+Predictions are cached as JSON lines, one per validation image, appended as they arrive so an
+interrupted run loses nothing and a re-run resumes where it stopped:
+
+    {"image": "<path as in validation.lst>", "probabilities": [p0, p1, ...]}
+
+Every loader checks its input and raises ``TrainingError`` saying what is wrong, where, and how
+to fix it, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from training import layout
+from training.errors import TrainingError
+
+
+@dataclass(frozen=True)
+class ValidationSet:
+    """A prepared dataset's classes and its validation images with their true class ids."""
+
+    root: Path
+    class_names: list[str]
+    images: dict[str, int]  # path as in validation.lst -> class id
+
+    def image_file(self, image: str) -> Path:
+        return self.root / layout.image_dir("validation") / image
+
+    def example_files(self, class_id: int, split: str = "train", limit: int = 3) -> list[Path]:
+        """Up to ``limit`` local images of ``class_id`` from ``split`` (for thumbnails), if present."""
+        listing = self.root / layout.list_file(split)
+        if not listing.is_file():
+            return []
+        found = []
+        for line in listing.read_text(encoding="utf-8").splitlines():
+            fields = line.split("\t")
+            if len(fields) == 3 and int(float(fields[1])) == class_id:
+                path = self.root / layout.image_dir(split) / fields[2]
+                if path.is_file():
+                    found.append(path)
+                    if len(found) == limit:
+                        break
+        return found
+
+
+def load_validation_set(root: Path) -> ValidationSet:
+    """Read ``classes.json`` and ``validation.lst`` of a dataset made by ``prepare``."""
+    classes_path = root / layout.CLASSES_FILE
+    list_path = root / layout.list_file("validation")
+    for path in (classes_path, list_path):
+        if not path.is_file():
+            raise TrainingError(
+                f"{path} is missing: --lists takes a folder made by `python -m training prepare` "
+                "(with --format lst)"
+            )
+    try:
+        classes = json.loads(classes_path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise TrainingError(f"{classes_path} is not valid JSON: {error}") from None
+    if not isinstance(classes, list) or any(
+        not isinstance(c, dict) or c.get("id") != i or not isinstance(c.get("name"), str)
+        for i, c in enumerate(classes)
+    ):
+        raise TrainingError(f'{classes_path} must list classes in id order: [{{"id": 0, "name": ...}}, ...]')
+    names = [c["name"] for c in classes]
+    images: dict[str, int] = {}
+    for number, line in enumerate(list_path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        try:
+            class_id = int(float(fields[1]))
+        except (IndexError, ValueError):
+            raise TrainingError(f"{list_path} line {number}: expected index<TAB>class_id<TAB>path") from None
+        if len(fields) != 3 or not 0 <= class_id < len(names):
+            raise TrainingError(
+                f"{list_path} line {number}: class id {class_id} is not in {classes_path} "
+                f"(0 to {len(names) - 1})"
+            )
+        images[fields[2]] = class_id
+    if not images:
+        raise TrainingError(f"{list_path} lists no images")
+    return ValidationSet(root=root, class_names=names, images=images)
+
+
+def load_predictions(path: Path, validation: ValidationSet) -> dict[str, list[float]]:
+    """The cached predictions, checked against the validation set.
+
+    Raises ``TrainingError`` for an empty or unreadable file, a line that is not a prediction, an
+    image the list does not have, or a probability vector of the wrong length.
+    """
+    if not path.is_file() or path.stat().st_size == 0:
+        raise TrainingError(f"{path} is empty or missing: collect predictions with `evaluate --job` first")
+    predictions: dict[str, list[float]] = {}
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            image, probabilities = parse_line(line, f"{path} line {number}")
+            if image not in validation.images:
+                raise TrainingError(
+                    f"{path} line {number}: {image!r} is not in validation.lst: "
+                    "the predictions belong to another dataset"
+                )
+            if len(probabilities) != len(validation.class_names):
+                raise TrainingError(
+                    f"{path} line {number}: {len(probabilities)} probabilities for "
+                    f"{len(validation.class_names)} classes: the model was trained on another class list"
+                )
+            predictions[image] = probabilities
+    if not predictions:
+        raise TrainingError(f"{path} holds no predictions")
+    return predictions
+
+
+def parse_line(line: str, where: str) -> tuple[str, list[float]]:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        raise TrainingError(f"{where}: not a JSON object; the file may be cut short") from None
+    image = record.get("image") if isinstance(record, dict) else None
+    probabilities = record.get("probabilities") if isinstance(record, dict) else None
+    if not isinstance(image, str) or not _is_probability_list(probabilities):
+        raise TrainingError(f'{where}: expected {{"image": "<path>", "probabilities": [numbers]}}')
+    return image, [float(p) for p in probabilities]
+
+
+def _is_probability_list(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(p, int | float) and not isinstance(p, bool) and math.isfinite(p) for p in value)
+    )
+
+
+def done_images(path: Path) -> set[str]:
+    """Images already in a (possibly interrupted) predictions file; a torn last line is ignored."""
+    if not path.is_file():
+        return set()
+    done = set()
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # the line an interruption cut short: predicted again
+            if isinstance(record, dict) and isinstance(record.get("image"), str):
+                done.add(record["image"])
+    return done
+
+
+def append_predictions(handle: IO[str], predictions: Iterable[tuple[str, list[float]]]) -> None:
+    """Append and flush each prediction, so an interruption keeps everything written so far."""
+    for image, probabilities in predictions:
+        handle.write(json.dumps({"image": image, "probabilities": probabilities}) + "\n")
+        handle.flush()
+
+
+def repair_torn_tail(path: Path) -> None:
+    """Make sure appending starts on a fresh line after an interrupted write."""
+    if path.is_file() and path.stat().st_size > 0:
+        with path.open("rb+") as handle:
+            handle.seek(-1, 2)
+            if handle.read(1) != b"\n":
+                handle.write(b"\n")
