@@ -64,7 +64,15 @@ class StageConfig:
     log_retention_days: int
     # Endpoint.
     endpoint_instance_type: str = "ml.g4dn.xlarge"
-    endpoint_instance_count: int = 1
+    endpoint_instance_count: int = 1  # the minimum auto scaling keeps, and the starting count
+    endpoint_max_instance_count: int = 2
+    # Target tracking on SageMakerVariantInvocationsPerInstance (invocations per minute).
+    endpoint_invocations_per_instance: int = 600
+    # Model updates are blue/green with automatic rollback; a canary percentage shifts that share
+    # of capacity first and waits, None shifts all at once.
+    canary_traffic_percent: int | None = None
+    # Alarms go to an SNS topic; an email address subscribes to it (confirm the email once).
+    alarm_email: str | None = None
     # API.
     api_rate_limit: float = 10.0  # steady requests per second
     api_burst_limit: int = 20
@@ -200,7 +208,9 @@ STAGES: dict[str, StageConfig] = {
         noncurrent_version_expiration_days=90,
         access_log_expiration_days=365,
         log_retention_days=90,
-        endpoint_instance_count=2,
+        endpoint_instance_count=2,  # SageMaker spreads two or more instances across Availability Zones
+        endpoint_max_instance_count=6,
+        canary_traffic_percent=10,
         api_rate_limit=50,
         api_burst_limit=100,
         training_max_runtime_hours=8,

@@ -9,6 +9,7 @@ from stacks.config import StageConfig
 from stacks.constructs.model_endpoint import ModelEndpoint
 from stacks.constructs.predict_api import PredictApi
 from stacks.constructs.predict_function import PredictFunction
+from stacks.constructs.serving_monitoring import ServingMonitoring
 from stacks.log_retention import retention_days
 from stacks.model_pin import PinnedModel, pin_path
 from training.layout import APP_NAME
@@ -36,6 +37,9 @@ class ServingStack(Stack):
                 endpoint_name=self.stack_name,
                 instance_type=config.endpoint_instance_type,
                 instance_count=config.endpoint_instance_count,
+                max_instance_count=config.endpoint_max_instance_count,
+                invocations_per_instance=config.endpoint_invocations_per_instance,
+                canary_traffic_percent=config.canary_traffic_percent,
                 log_retention=log_retention,
             )
         else:
@@ -72,6 +76,14 @@ class ServingStack(Stack):
             allowed_origins=list(config.cors_allowed_origins),
             log_retention=log_retention,
         )
+        self.monitoring = ServingMonitoring(
+            self,
+            "Monitoring",
+            api=self.api.api,
+            function=self.predict.function,
+            endpoint=self.endpoint,
+            alarm_email=config.alarm_email,
+        )
 
         CfnOutput(
             self,
@@ -89,3 +101,10 @@ class ServingStack(Stack):
                 value=self.api.api_key.key_id,
                 description="aws apigateway get-api-key --include-value --api-key <id> prints the key",
             )
+        CfnOutput(
+            self,
+            "AlarmTopicArn",
+            value=self.monitoring.topic.topic_arn,
+            description="Subscribe to it for alarms (or set alarm_email in stacks/config.py)",
+        )
+        CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -18,6 +20,9 @@ from stacks.nag import acknowledge
 
 _ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 VARIANT_NAME = "AllTraffic"
+MODEL_LATENCY_P99_SECONDS = 2
+CANARY_WAIT_SECONDS = 600  # how long the canary serves before the rest of the traffic moves
+BAKE_SECONDS = 600  # how long the old fleet stays, ready for a rollback, after the shift
 
 
 class ModelEndpoint(Construct):
@@ -39,6 +44,9 @@ class ModelEndpoint(Construct):
         endpoint_name: str,
         instance_type: str,
         instance_count: int,
+        max_instance_count: int,
+        invocations_per_instance: int,
+        canary_traffic_percent: int | None,
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -106,18 +114,127 @@ class ModelEndpoint(Construct):
                 )
             ],
         )
+        self.error_alarm, self.latency_alarm = self._rollback_alarms(endpoint_name)
         self.endpoint = sagemaker.CfnEndpoint(
             self,
             "Endpoint",
             endpoint_name=endpoint_name,
             endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
+            deployment_config=self._blue_green(canary_traffic_percent),
+            # Keep the instance count auto scaling reached when a new model version rolls out.
+            retain_all_variant_properties=True,
         )
         # The log group must exist before the endpoint starts writing to it.
         self.endpoint.node.add_dependency(self.log_group)
         self.endpoint_name = self.endpoint.attr_endpoint_name
+        self.scaling = self._auto_scaling(
+            endpoint_name, instance_count, max_instance_count, invocations_per_instance
+        )
         self.endpoint_arn = Stack.of(self).format_arn(
             service="sagemaker", resource="endpoint", resource_name=endpoint_name.lower()
         )
+
+    def metric(self, name: str, statistic: str, namespace: str = "AWS/SageMaker") -> cloudwatch.Metric:
+        """An endpoint metric of the served variant, per minute."""
+        return cloudwatch.Metric(
+            namespace=namespace,
+            metric_name=name,
+            dimensions_map={"EndpointName": self._name, "VariantName": VARIANT_NAME},
+            statistic=statistic,
+            period=Duration.minutes(1),
+        )
+
+    def _rollback_alarms(self, endpoint_name: str) -> tuple[cloudwatch.Alarm, cloudwatch.Alarm]:
+        """The alarms a blue/green rollout watches; they also notify like every other alarm."""
+        self._name = endpoint_name
+        errors = cloudwatch.Alarm(
+            self,
+            "ErrorsAlarm",
+            alarm_description=f"{endpoint_name}: the model answered with 5xx errors",
+            metric=self.metric("Invocation5XXErrors", "Sum"),
+            threshold=1,
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        latency = cloudwatch.Alarm(
+            self,
+            "LatencyAlarm",
+            alarm_description=f"{endpoint_name}: p99 model latency above {MODEL_LATENCY_P99_SECONDS} s",
+            metric=self.metric("ModelLatency", "p99"),  # microseconds
+            threshold=MODEL_LATENCY_P99_SECONDS * 1_000_000,
+            evaluation_periods=3,
+            datapoints_to_alarm=3,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        return errors, latency
+
+    def _blue_green(
+        self, canary_traffic_percent: int | None
+    ) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
+        """New model versions start on a new fleet; traffic moves over, and back if an alarm fires."""
+        if canary_traffic_percent is None:
+            routing = sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
+                type="ALL_AT_ONCE", wait_interval_in_seconds=0
+            )
+        else:
+            routing = sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
+                type="CANARY",
+                wait_interval_in_seconds=CANARY_WAIT_SECONDS,
+                canary_size=sagemaker.CfnEndpoint.CapacitySizeProperty(
+                    type="CAPACITY_PERCENT", value=canary_traffic_percent
+                ),
+            )
+        return sagemaker.CfnEndpoint.DeploymentConfigProperty(
+            blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
+                traffic_routing_configuration=routing,
+                termination_wait_in_seconds=BAKE_SECONDS,
+                maximum_execution_timeout_in_seconds=3600,
+            ),
+            auto_rollback_configuration=sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
+                alarms=[
+                    sagemaker.CfnEndpoint.AlarmProperty(alarm_name=alarm.alarm_name)
+                    for alarm in (self.error_alarm, self.latency_alarm)
+                ]
+            ),
+        )
+
+    def _auto_scaling(
+        self, endpoint_name: str, minimum: int, maximum: int, invocations_per_instance: int
+    ) -> appscaling.CfnScalableTarget:
+        """Target tracking on invocations per instance, between the stage's minimum and maximum.
+
+        L1 resources on purpose: without a RoleARN, Application Auto Scaling uses (and creates if
+        needed) its SageMaker service-linked role, where the L2 construct would add an empty role.
+        """
+        target = appscaling.CfnScalableTarget(
+            self,
+            "ScalableTarget",
+            service_namespace="sagemaker",
+            resource_id=f"endpoint/{endpoint_name}/variant/{VARIANT_NAME}",
+            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+            min_capacity=minimum,
+            max_capacity=maximum,
+        )
+        target.node.add_dependency(self.endpoint)
+        appscaling.CfnScalingPolicy(
+            self,
+            "InvocationsPerInstance",
+            policy_name=f"{endpoint_name}-invocations-per-instance",
+            policy_type="TargetTrackingScaling",
+            scaling_target_id=target.ref,
+            target_tracking_scaling_policy_configuration=appscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
+                target_value=invocations_per_instance,
+                predefined_metric_specification=appscaling.CfnScalingPolicy.PredefinedMetricSpecificationProperty(
+                    predefined_metric_type="SageMakerVariantInvocationsPerInstance"
+                ),
+                scale_out_cooldown=60,
+                scale_in_cooldown=300,
+            ),
+        )
+        return target
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` call InvokeEndpoint on this endpoint, and nothing else."""

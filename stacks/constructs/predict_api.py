@@ -159,6 +159,24 @@ class PredictApi(Construct):
             response_headers=headers,
             templates={api_contract.JSON_CONTENT_TYPE: json.dumps(bad_body)},
         )
+        # A throttled function (its concurrency limit) reaches API Gateway as an integration
+        # failure, which it would answer with a bare 500: answer 503 with a retry hint instead.
+        busy = {
+            "error": {
+                "code": "ServiceBusy",
+                "message": (
+                    "The service is at capacity or could not reach the prediction function. "
+                    f"Retry after {api_contract.RETRY_AFTER_SECONDS} seconds, with backoff."
+                ),
+            }
+        }
+        self.api.add_gateway_response(
+            "IntegrationFailureResponse",
+            type=apigw.ResponseType.INTEGRATION_FAILURE,
+            status_code="503",
+            response_headers={**headers, "Retry-After": f"'{api_contract.RETRY_AFTER_SECONDS}'"},
+            templates={api_contract.JSON_CONTENT_TYPE: json.dumps(busy)},
+        )
         self.api.add_gateway_response(
             "ThrottledResponse",
             type=apigw.ResponseType.THROTTLED,

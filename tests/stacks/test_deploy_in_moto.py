@@ -1,12 +1,14 @@
 """Deploys the synthesized dev templates into moto's CloudFormation, uses them, destroys them.
 
-moto is the offline stand-in for CloudFormation, and it needs four adaptations, each the smallest
+moto is the offline stand-in for CloudFormation, and it needs five adaptations, each the smallest
 that lets it parse what real CloudFormation accepts (see FACTS.md):
 - the CDK bootstrap version parameter and the asset bucket are seeded, as `cdk bootstrap` would;
 - custom resources (Custom::S3AutoDeleteObjects and its provider, Custom::StopTrainingOnDelete) are
   removed: moto would need Docker to run their functions (the functions have their own tests);
 - MOCK integrations (the CORS preflight) get the IntegrationHttpMethod and Uri moto insists on;
-- Fn::GetStackOutput (a reference to another stack's output) is replaced by that output's value.
+- Fn::GetStackOutput (a reference to another stack's output) is replaced by that output's value;
+- CloudWatch alarms, which moto skips, are removed, and references to them (from the dashboard and
+  the endpoint's rollback configuration) become placeholder names.
 moto skips Stage, ApiKey, UsagePlan, Model, RequestValidator and GatewayResponse with a warning,
 and it does not delete REST APIs with their stack, so the REST API is left out of the leftovers
 check (it is not billed by the hour either).
@@ -32,6 +34,7 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 ASSET_BUCKET = f"cdk-hnb659fds-assets-{ACCOUNT}-{REGION}"
 AUTO_DELETE = "Custom::S3AutoDeleteObjects"
 STOP_ON_DELETE = "Custom::StopTrainingOnDelete"
+UNSUPPORTED_BY_MOTO = {"AWS::CloudWatch::Alarm"}
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:moto.*")
 
 
@@ -90,7 +93,22 @@ def moto_compatible(template: dict) -> dict:
             if integration["Type"] == "MOCK":
                 integration.setdefault("IntegrationHttpMethod", "POST")
                 integration.setdefault("Uri", "")
-    return _resolve_stack_outputs(template)
+    skipped = {lid for lid, r in resources.items() if r["Type"] in UNSUPPORTED_BY_MOTO}
+    for logical_id in skipped:
+        del resources[logical_id]
+    return _replace_references(_resolve_stack_outputs(template), skipped)
+
+
+def _replace_references(node, removed: set[str]):
+    if isinstance(node, dict):
+        if node.get("Ref") in removed:
+            return f"moto-placeholder-{node['Ref']}"
+        if "Fn::GetAtt" in node and node["Fn::GetAtt"][0] in removed:
+            return f"moto-placeholder-{node['Fn::GetAtt'][0]}"
+        return {key: _replace_references(value, removed) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_replace_references(item, removed) for item in node]
+    return node
 
 
 def _resolve_stack_outputs(node):

@@ -313,7 +313,7 @@ def test_browsers_get_a_cors_preflight_on_predict(dev):
 def test_gateway_errors_use_the_api_error_shape(dev):
     responses = dev.serving.find_resources("AWS::ApiGateway::GatewayResponse")
     types = {r["Properties"]["ResponseType"] for r in responses.values()}
-    assert types == {"DEFAULT_4XX", "DEFAULT_5XX", "BAD_REQUEST_BODY", "THROTTLED"}
+    assert types == {"DEFAULT_4XX", "DEFAULT_5XX", "BAD_REQUEST_BODY", "THROTTLED", "INTEGRATION_FAILURE"}
     for response in responses.values():
         template = response["Properties"]["ResponseTemplates"]["application/json"]
         assert template.startswith('{"error": {"code": ')
@@ -335,3 +335,123 @@ def test_serving_stack_outputs_url_endpoint_and_key_id(dev):
     outputs = dev.serving.to_json()["Outputs"]
     assert {"PredictUrl", "EndpointName", "ApiKeyId", "ModelVersion"} <= set(outputs)
     assert "/predict" in json.dumps(outputs["PredictUrl"]["Value"])
+
+
+def test_a_throttled_function_reaches_clients_as_503_with_retry_after_not_a_bare_500(dev):
+    dev.serving.has_resource_properties(
+        "AWS::ApiGateway::GatewayResponse",
+        {
+            "ResponseType": "INTEGRATION_FAILURE",
+            "StatusCode": "503",
+            "ResponseParameters": Match.object_like(
+                {"gatewayresponse.header.Retry-After": f"'{api_contract.RETRY_AFTER_SECONDS}'"}
+            ),
+        },
+    )
+
+
+# --- Operations: scaling, rollouts, alarms, dashboard -------------------------------------------
+
+
+@pytest.mark.parametrize(("stage", "minimum", "maximum"), [("dev", 1, 2), ("prod", 2, 6)])
+def test_endpoint_scales_on_invocations_per_instance_within_the_stage_bounds(stage, minimum, maximum):
+    template = synthesize(stage).serving
+    target_id, target = only(template, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert target["Properties"]["MinCapacity"] == minimum
+    assert target["Properties"]["MaxCapacity"] == maximum
+    assert target["Properties"]["ResourceId"] == f"endpoint/DogBreeds-{stage}-Serving/variant/AllTraffic"
+    assert "RoleARN" not in target["Properties"]  # the service-linked role
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {
+            "ScalingTargetId": {"Ref": target_id},
+            "TargetTrackingScalingPolicyConfiguration": Match.object_like(
+                {
+                    "PredefinedMetricSpecification": {
+                        "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
+                    }
+                }
+            ),
+        },
+    )
+
+
+def test_model_updates_roll_back_automatically_on_endpoint_errors_or_latency(dev):
+    _, endpoint = only(dev.serving, "AWS::SageMaker::Endpoint")
+    rollback = endpoint["Properties"]["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    alarm_ids = [a["AlarmName"]["Ref"] for a in rollback]
+    alarms = dev.serving.to_json()["Resources"]
+    assert {alarms[a]["Properties"]["MetricName"] for a in alarm_ids} == {
+        "Invocation5XXErrors",
+        "ModelLatency",
+    }
+    assert endpoint["Properties"]["RetainAllVariantProperties"] is True
+
+
+def test_dev_shifts_all_traffic_at_once_and_prod_sends_a_canary_first(dev, prod):
+    def routing(synthesized):
+        _, endpoint = only(synthesized.serving, "AWS::SageMaker::Endpoint")
+        policy = endpoint["Properties"]["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+        return policy["TrafficRoutingConfiguration"]
+
+    assert routing(dev)["Type"] == "ALL_AT_ONCE"
+    assert routing(prod)["Type"] == "CANARY"
+    assert routing(prod)["CanarySize"] == {"Type": "CAPACITY_PERCENT", "Value": 10}
+
+
+def test_every_request_path_alarm_notifies_the_alarm_topic(dev):
+    topic_id, topic = only(dev.serving, "AWS::SNS::Topic")
+    alarms = dev.serving.find_resources("AWS::CloudWatch::Alarm")
+    metrics = {a["Properties"]["MetricName"] for a in alarms.values()}
+    assert metrics == {"5XXError", "Latency", "Errors", "Throttles", "Invocation5XXErrors", "ModelLatency"}
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+
+
+def test_alarm_topic_refuses_requests_without_tls(dev):
+    topic_id, _ = only(dev.serving, "AWS::SNS::Topic")
+    dev.serving.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "Topics": [{"Ref": topic_id}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_an_alarm_email_from_the_config_subscribes_to_the_topic():
+    from dataclasses import replace
+
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+    from conftest import CDK_JSON_CONTEXT, pinned_model
+
+    from stacks.config import STAGES
+    from stacks.serving_stack import ServingStack
+
+    config = replace(STAGES["dev"], alarm_email="oncall@example.com")
+    stack = ServingStack(
+        cdk.App(context=CDK_JSON_CONTEXT), "Serving", config=config, model=pinned_model("dev", MODEL_URL)
+    )
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "oncall@example.com"}
+    )
+
+
+def test_no_email_means_no_subscription(dev):
+    dev.serving.resource_count_is("AWS::SNS::Subscription", 0)
+
+
+def test_dashboard_shows_the_path_from_api_to_model(dev):
+    _, dashboard = only(dev.serving, "AWS::CloudWatch::Dashboard")
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for metric in ("AWS/ApiGateway", "AWS/Lambda", "AWS/SageMaker", "ModelLatency", "ConcurrentExecutions"):
+        assert metric in body
