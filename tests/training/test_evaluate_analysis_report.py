@@ -1,0 +1,188 @@
+"""training.report: a self-contained report.html, rendered once per scenario (charts are slow)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from evaluation_fixtures import eskimo_dog_predictions, image_names, names, one_hot, write_dataset
+
+from training import metrics, report_charts
+from training.evaluation_data import load_validation_set
+from training.report import thumbnail_uri, write_report
+
+VOID_TAGS = {"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"}
+ODD_NAME = "Rough & <Tumble> terrier"
+CLASS_NAMES = ["Chihuahua", ODD_NAME, "malamute", "Siberian husky", "Eskimo dog"]
+
+
+class Page(HTMLParser):
+    """What the tests look at in a page: headings, image sources, and tags left unbalanced."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.headings: list[str] = []
+        self.images: list[str] = []
+        self.links: list[str] = []
+        self.unbalanced: list[str] = []
+        self._open: list[str] = []
+        self._in_heading = False
+        self.feed(text)
+        self.close()
+        self.unbalanced += self._open
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "img":
+            self.images.append(values.get("src") or "")
+        if tag in ("link", "script") or values.get("href"):
+            self.links.append(tag)
+        if tag in ("h1", "h2", "h3"):
+            self._in_heading = True
+            self.headings.append("")
+        if tag not in VOID_TAGS:
+            self._open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open and self._open[-1] == tag:
+            self._open.pop()
+        else:
+            self.unbalanced.append(tag)
+        if tag in ("h1", "h2", "h3"):
+            self._in_heading = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_heading:
+            self.headings[-1] += data
+
+
+def decoded(uri: str, media_type: str) -> bytes:
+    prefix = f"data:{media_type};base64,"
+    assert uri.startswith(prefix)
+    return base64.b64decode(uri[len(prefix) :], validate=True)
+
+
+def small_metrics(listed: dict[str, int]) -> dict:
+    """Every image right except two Eskimo dogs confidently predicted as malamute and husky."""
+    images = list(listed)
+    eskimo_images = [image for image in images if listed[image] == 4]
+    wrong = {eskimo_images[0]: 2, eskimo_images[1]: 3}
+    probabilities = [one_hot(wrong.get(image, listed[image]), len(CLASS_NAMES)) for image in images]
+    return metrics.compute([listed[i] for i in images], probabilities, CLASS_NAMES, images=images)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Page, dict]:
+    root = tmp_path_factory.mktemp("with-images")
+    listed = write_dataset(root / "dataset", CLASS_NAMES)
+    result = small_metrics(listed)
+    comparison = metrics.compare(result, {**result, "accuracy": 0.5})
+    path = write_report(root / "report", result, load_validation_set(root / "dataset"), comparison=comparison)
+    text = path.read_text(encoding="utf-8")
+    return text, Page(text), result
+
+
+@pytest.fixture(scope="module")
+def rendered_without_images(tmp_path_factory: pytest.TempPathFactory) -> str:
+    root = tmp_path_factory.mktemp("lists-only")
+    listed = write_dataset(root / "dataset", CLASS_NAMES, with_images=False)
+    path = write_report(root / "report", small_metrics(listed), load_validation_set(root / "dataset"))
+    return path.read_text(encoding="utf-8")
+
+
+def test_report_tags_are_balanced(rendered) -> None:
+    _, page, _ = rendered
+    assert page.unbalanced == []
+
+
+def test_report_has_every_section(rendered) -> None:
+    _, page, _ = rendered
+    for heading in (
+        "Summary",
+        "Worst classes",
+        "Recall per class",
+        "Confusion matrix",
+        "Most confused pairs",
+        "Suspected label errors",
+        "Change since the previous model",
+        "Every class",
+    ):
+        assert heading in page.headings
+
+
+def test_recall_chart_and_heatmap_are_embedded_pngs(rendered) -> None:
+    _, page, _ = rendered
+    charts = [src for src in page.images if src.startswith("data:image/png")]
+    assert len(charts) == 2
+    assert all(decoded(src, "image/png").startswith(b"\x89PNG\r\n\x1a\n") for src in charts)
+
+
+def test_report_loads_nothing_from_outside_the_file(rendered) -> None:
+    text, page, _ = rendered
+    assert page.links == []
+    assert all(src.startswith("data:") for src in page.images)
+    assert "http://" not in text and "https://" not in text
+
+
+def test_report_shows_suspect_thumbnails_next_to_examples_of_the_predicted_breed(rendered) -> None:
+    text, page, _ = rendered
+    thumbnails = [src for src in page.images if src.startswith("data:image/jpeg")]
+    assert len(thumbnails) == 2 * (1 + 3)  # two suspects, each with three training examples
+    assert all(decoded(src, "image/jpeg").startswith(b"\xff\xd8\xff") for src in thumbnails)
+    assert "not available" not in text
+
+
+def test_report_says_images_not_available_when_they_are_not_local(rendered_without_images) -> None:
+    page = Page(rendered_without_images)
+    assert "image not available" in rendered_without_images
+    assert not [src for src in page.images if src.startswith("data:image/jpeg")]
+
+
+def test_report_escapes_breed_names(rendered) -> None:
+    text, _, _ = rendered
+    assert "<Tumble>" not in text
+    assert "Rough &amp; &lt;Tumble&gt; terrier" in text
+
+
+def test_report_without_comparison_has_no_comparison_section(rendered_without_images) -> None:
+    assert "Change since the previous model" not in Page(rendered_without_images).headings
+
+
+def test_report_comparison_shows_the_accuracy_change(rendered) -> None:
+    text, _, result = rendered
+    change = (result["accuracy"] - 0.5) * 100
+    assert f"{change:+.1f} pts" in text
+
+
+def test_heatmap_shows_the_full_matrix_for_twenty_classes_or_fewer() -> None:
+    labels = list(range(20))
+    result = metrics.compute(labels, [one_hot(i, 20) for i in labels], names(20), images=image_names(20))
+    assert report_charts.heatmap_classes(result) == (labels, labels)
+
+
+def test_heatmap_for_many_classes_shows_worst_classes_and_what_they_are_taken_for() -> None:
+    labels, probabilities, breeds = eskimo_dog_predictions()
+    result = metrics.compute(labels, probabilities, breeds, images=image_names(len(labels)))
+    rows, columns = report_charts.heatmap_classes(result)
+    eskimo, malamute, husky = (breeds.index(n) for n in ("Eskimo dog", "malamute", "Siberian husky"))
+    assert len(rows) == report_charts.WORST_CLASSES and rows[0] == eskimo
+    assert columns[: len(rows)] == rows
+    assert {malamute, husky} <= set(columns) and len(columns) < len(breeds)
+
+
+def test_thumbnail_of_a_file_that_is_not_an_image_is_none(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg")
+    assert thumbnail_uri(broken) is None
+
+
+def test_thumbnail_fits_in_160_pixels(tmp_path: Path) -> None:
+    from PIL import Image
+
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (800, 400), "white").save(photo)
+    with Image.open(io.BytesIO(decoded(thumbnail_uri(photo), "image/jpeg"))) as image:
+        assert image.size == (160, 80)

@@ -1,0 +1,92 @@
+"""The offline half of evaluation: from a prepared dataset's lists and cached predictions to
+``metrics.json`` and ``report.html``, without AWS.
+
+Predictions may cover only part of the validation list (an interrupted or sampled collection):
+the images present are evaluated and ``metrics.json`` records how many listed images had none
+(``missing_predictions``). The loaders refuse predictions for images the list does not have.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from training import metrics as model_metrics
+from training.errors import TrainingError
+from training.evaluation_data import ValidationSet, load_predictions, load_validation_set
+
+METRICS_FILE = "metrics.json"
+
+
+def evaluate_offline(
+    lists_dir: Path,
+    predictions_path: Path,
+    report_dir: Path,
+    *,
+    compare_path: Path | None = None,
+    suspect_threshold: float = 0.9,
+) -> dict[str, Any]:
+    """Compute the metrics, write ``report_dir/metrics.json`` and ``report_dir/report.html``, and
+    return the metrics. ``compare_path`` names an earlier run's ``metrics.json`` to compare with.
+
+    Raises ``TrainingError`` for bad input: see ``evaluation_data`` and ``load_previous_metrics``.
+    """
+    from training.report import write_report  # matplotlib and Pillow load only when a report is made
+
+    check_report_dir(report_dir)
+    if not 0.0 < suspect_threshold <= 1.0:
+        raise TrainingError(f"suspect threshold {suspect_threshold}: use a probability in (0, 1], e.g. 0.9")
+    validation = load_validation_set(lists_dir)
+    predictions = load_predictions(predictions_path, validation)
+    previous = load_previous_metrics(compare_path) if compare_path is not None else None
+    metrics = compute_metrics(validation, predictions, suspect_threshold)
+    comparison = model_metrics.compare(metrics, previous) if previous is not None else None
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        (report_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        write_report(report_dir, metrics, validation, comparison=comparison)
+    except OSError as error:
+        raise TrainingError(f"cannot write the report to {report_dir}: {error.strerror or error}") from None
+    return metrics
+
+
+def compute_metrics(
+    validation: ValidationSet, predictions: dict[str, list[float]], suspect_threshold: float
+) -> dict[str, Any]:
+    """``metrics.compute`` over the listed images that have a prediction, in list order."""
+    images = [image for image in validation.images if image in predictions]
+    if not images:  # load_predictions already refuses this; kept so the function stands alone
+        raise TrainingError("none of the predictions are for images in validation.lst")
+    metrics = model_metrics.compute(
+        [validation.images[image] for image in images],
+        [predictions[image] for image in images],
+        validation.class_names,
+        images=images,
+        suspect_threshold=suspect_threshold,
+    )
+    metrics["missing_predictions"] = len(validation.images) - len(images)
+    return metrics
+
+
+def load_previous_metrics(path: Path) -> dict[str, Any]:
+    """An earlier run's ``metrics.json``, checked; ``TrainingError`` says what is wrong with it."""
+    hint = "the comparison takes the metrics.json an earlier evaluation wrote"
+    if not path.is_file():
+        raise TrainingError(f"{path} does not exist: {hint}")
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise TrainingError(f"{path} is not valid JSON ({error}): {hint}") from None
+    except OSError as error:
+        raise TrainingError(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        model_metrics.check_metrics(previous, str(path))
+    except TrainingError as error:
+        raise TrainingError(f"{error}: {hint}") from None
+    return previous
+
+
+def check_report_dir(report_dir: Path) -> None:
+    if report_dir.exists() and not report_dir.is_dir():
+        raise TrainingError(f"{report_dir} is a file: the report goes into a folder (created if missing)")

@@ -1,0 +1,213 @@
+"""The one place where the product's model metrics are defined: the training workflow's accuracy gate
+and the evaluation report (``metrics.json``, ``report.html``) both use it.
+
+Standard library only at the top: the gate's part is imported where the code must stay light (the
+CLI's start-up, synth). numpy and scikit-learn are imported inside the functions that need them.
+
+``compute`` returns the content of ``metrics.json``::
+
+    {"accuracy": 0.83, "top5_accuracy": 0.97, "images": 4000, "suspect_threshold": 0.9,
+     "classes": [{"id": 0, "name": "Chihuahua", "precision": .., "recall": .., "f1": .., "support": 31}, ...],
+     "confusion": [[...], ...],        # rows: true class id, columns: predicted class id
+     "most_confused": [{"true": "Eskimo dog", "predicted": "malamute", "count": 9}, ...],
+     "suspected_label_errors": [{"image": "..", "label": "..", "predicted": "..", "confidence": 0.97}, ...]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from training.errors import TrainingError
+
+# SageMaker's name for the metric the training workflow gates on (the algorithm's final
+# validation accuracy); the same metric `tune` maximises.
+GATE_METRIC = "validation:accuracy"
+TOP_K = 5  # reported as "top5_accuracy"
+DECIMALS = 6  # every float in metrics.json is rounded to this many decimals
+MOST_CONFUSED_LIMIT = 50
+CLASS_FIELDS = ("precision", "recall", "f1", "support")
+
+
+def meets_gate(accuracy: float, minimum: float) -> bool:
+    """Whether a model's accuracy passes the gate: ``accuracy >= minimum``.
+
+    The training state machine's Choice state makes the same comparison
+    (``NumericGreaterThanEquals``), so a model exactly at the minimum passes both.
+    """
+    return accuracy >= minimum
+
+
+def compute(
+    labels: Sequence[int],
+    probabilities: Sequence[Sequence[float]],
+    class_names: list[str],
+    *,
+    images: Sequence[str],
+    suspect_threshold: float = 0.9,
+) -> dict[str, Any]:
+    """The metrics of one model on one validation set (see the module docstring for the shape).
+
+    ``labels[i]`` is the true class id of ``images[i]`` and ``probabilities[i]`` the model's
+    per-class probabilities for it, in class-id order. An image is a suspected label error when the
+    model gives another class than its label at least ``suspect_threshold`` probability.
+    """
+    import numpy as np
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+    scores = np.asarray(probabilities, dtype=float)
+    true = np.asarray(labels, dtype=int)
+    _check_shapes(true, scores, class_names, images)
+    predicted = scores.argmax(axis=1)
+    class_ids = list(range(len(class_names)))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        true, predicted, labels=class_ids, zero_division=0
+    )
+    confusion = confusion_matrix(true, predicted, labels=class_ids)
+    return {
+        "accuracy": _rounded(accuracy_score(true, predicted)),
+        "top5_accuracy": _top_k_accuracy(true, scores, class_ids),
+        "images": len(true),
+        "suspect_threshold": suspect_threshold,
+        "classes": [
+            {
+                "id": class_id,
+                "name": name,
+                "precision": _rounded(precision[class_id]),
+                "recall": _rounded(recall[class_id]),
+                "f1": _rounded(f1[class_id]),
+                "support": int(support[class_id]),
+            }
+            for class_id, name in enumerate(class_names)
+        ],
+        "confusion": confusion.astype(int).tolist(),
+        "most_confused": most_confused(confusion.tolist(), class_names),
+        "suspected_label_errors": suspected_label_errors(
+            true.tolist(), scores, class_names, images, suspect_threshold
+        ),
+    }
+
+
+def most_confused(
+    confusion: list[list[int]], class_names: list[str], limit: int = MOST_CONFUSED_LIMIT
+) -> list[dict[str, Any]]:
+    """Off-diagonal cells with a count, most frequent first, ties in name order; at most ``limit``."""
+    pairs = [
+        {"true": class_names[row], "predicted": class_names[column], "count": int(count)}
+        for row, counts in enumerate(confusion)
+        for column, count in enumerate(counts)
+        if row != column and count > 0
+    ]
+    pairs.sort(key=lambda pair: (-pair["count"], *name_key(pair["true"]), *name_key(pair["predicted"])))
+    return pairs[:limit]
+
+
+def suspected_label_errors(
+    labels: list[int], scores: Any, class_names: list[str], images: Sequence[str], threshold: float
+) -> list[dict[str, Any]]:
+    """Images the model confidently puts in another class than their label, most confident first."""
+    suspects = []
+    for image, label, row in zip(images, labels, scores, strict=True):
+        predicted = int(row.argmax())
+        confidence = float(row[predicted])
+        if predicted != label and confidence >= threshold:
+            suspects.append(
+                {
+                    "image": image,
+                    "label": class_names[label],
+                    "predicted": class_names[predicted],
+                    "confidence": _rounded(confidence),
+                }
+            )
+    suspects.sort(key=lambda suspect: (-suspect["confidence"], suspect["image"]))
+    return suspects
+
+
+def compare(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """How ``current`` differs from ``previous`` (two ``metrics.json`` contents).
+
+    Classes are matched by name. ``classes`` lists the classes both have, the largest drop in
+    recall first (ties by name); ``only_current`` and ``only_previous`` name the others. Raises
+    ``TrainingError`` when either dict is not a ``metrics.json``.
+    """
+    check_metrics(current, "the current metrics")
+    check_metrics(previous, "the previous metrics")
+    before = {c["name"]: c for c in previous["classes"]}
+    after = {c["name"]: c for c in current["classes"]}
+    both = [name for name in after if name in before]
+    classes = [_class_delta(after[name], before[name]) for name in both]
+    classes.sort(key=lambda c: (c["recall_delta"], *name_key(c["name"])))
+    return {
+        "accuracy": _delta(current["accuracy"], previous["accuracy"]),
+        "top5_accuracy": _delta(current["top5_accuracy"], previous["top5_accuracy"]),
+        "classes": classes,
+        "only_current": sorted(set(after) - set(before)),
+        "only_previous": sorted(set(before) - set(after)),
+    }
+
+
+def check_metrics(metrics: Any, what: str) -> None:
+    """Raise ``TrainingError`` saying what is missing unless ``metrics`` looks like a metrics.json."""
+    if not isinstance(metrics, dict):
+        raise TrainingError(f"{what} is not a JSON object")
+    for key in ("accuracy", "top5_accuracy"):
+        if not _is_number(metrics.get(key)):
+            raise TrainingError(f"{what} has no numeric {key!r}")
+    classes = metrics.get("classes")
+    if not isinstance(classes, list) or not classes:
+        raise TrainingError(f"{what} has no 'classes' list")
+    for entry in classes:
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            and all(_is_number(entry.get(field)) for field in CLASS_FIELDS)
+        ):
+            raise TrainingError(f"{what}: every class needs a name and {', '.join(CLASS_FIELDS)}")
+
+
+def _class_delta(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": after["name"],
+        "recall": after["recall"],
+        "previous_recall": before["recall"],
+        "recall_delta": _rounded(after["recall"] - before["recall"]),
+        "precision_delta": _rounded(after["precision"] - before["precision"]),
+        "f1_delta": _rounded(after["f1"] - before["f1"]),
+        "support": after["support"],
+        "previous_support": before["support"],
+    }
+
+
+def _delta(current: float, previous: float) -> dict[str, float]:
+    return {"current": current, "previous": previous, "delta": _rounded(current - previous)}
+
+
+def _top_k_accuracy(true: Any, scores: Any, class_ids: list[int]) -> float:
+    if len(class_ids) <= TOP_K:
+        return 1.0  # every class is among the top five
+    from sklearn.metrics import top_k_accuracy_score
+
+    return _rounded(top_k_accuracy_score(true, scores, k=TOP_K, labels=class_ids))
+
+
+def _check_shapes(true: Any, scores: Any, class_names: list[str], images: Sequence[str]) -> None:
+    if scores.ndim != 2 or scores.shape != (len(true), len(class_names)) or len(images) != len(true):
+        raise ValueError(
+            f"{len(images)} images, {len(true)} labels and probabilities of shape {scores.shape} "
+            f"do not fit {len(class_names)} classes"
+        )
+    if len(true) == 0:
+        raise ValueError("no predictions to evaluate")
+
+
+def name_key(name: str) -> tuple[str, str]:
+    """Sort key for class names: alphabetical whatever the case ("cairn" next to "Cardigan")."""
+    return name.casefold(), name
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _rounded(value: Any) -> float:
+    return round(float(value), DECIMALS)
