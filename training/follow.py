@@ -9,8 +9,8 @@ from typing import Any
 
 from training.console import say
 from training.errors import TrainingError
-from training.hyperparameters import TUNING_METRIC
 from training.jobs import describe_training_job, final_metric
+from training.metrics import GATE_METRIC
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 EPOCH_ACCURACY = re.compile(r"Epoch\[(\d+)\] Validation-accuracy=([0-9.]+(?:[eE][-+]?\d+)?)")
@@ -124,7 +124,7 @@ def tuning_line(job: dict[str, Any]) -> str:
         f"{counters.get('InProgress', 0)} running, {failed} failed, {counters.get('Stopped', 0)} stopped"
     )
     best = best_job(job)
-    return line + (f"; best so far {best[0]} {TUNING_METRIC}={best[1]:.4f}" if best else "")
+    return line + (f"; best so far {best[0]} {GATE_METRIC}={best[1]:.4f}" if best else "")
 
 
 def best_job(job: dict[str, Any]) -> tuple[str, float] | None:

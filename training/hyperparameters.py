@@ -32,7 +32,6 @@ DEFAULTS: dict[str, str] = {
     "precision_dtype": "float32",
 }
 COUNTED = ("num_classes", "num_training_samples")
-TUNING_METRIC = "validation:accuracy"
 
 _CHOICES = {
     "num_layers": ("18", "34", "50", "101", "152", "200"),

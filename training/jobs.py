@@ -7,7 +7,7 @@ from typing import Any
 from training import layout
 from training.aws import error_code
 from training.errors import TrainingError
-from training.hyperparameters import TUNING_METRIC
+from training.metrics import GATE_METRIC
 
 TUNING_SCAN_LIMIT = 100  # tuning jobs are listed newest first and checked one by one; stop here
 
@@ -61,7 +61,7 @@ def check_stage(kind: str, name: str, tags: list[dict[str, str]], stage: str) ->
     raise TrainingError(f"{kind} {name} was not started by this app for stage {stage} (it lacks its tags)")
 
 
-def final_metric(job: dict[str, Any], metric: str = TUNING_METRIC) -> float | None:
+def final_metric(job: dict[str, Any], metric: str = GATE_METRIC) -> float | None:
     for entry in job.get("FinalMetricDataList", []):
         if entry.get("MetricName") == metric:
             return float(entry["Value"])

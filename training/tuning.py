@@ -16,8 +16,9 @@ from training import layout
 from training.aws import s3_url
 from training.datasets import UploadedDataset
 from training.errors import TrainingError
-from training.hyperparameters import TUNING_METRIC, resolve
+from training.hyperparameters import resolve
 from training.layout import input_channels
+from training.metrics import GATE_METRIC
 
 LEARNING_RATE = ("0.00001", "0.01")
 MINI_BATCH_SIZES = ("16", "32", "64")
@@ -106,7 +107,7 @@ def tuning_request(
         "HyperParameterTuningJobName": name,
         "HyperParameterTuningJobConfig": {
             "Strategy": "Bayesian",
-            "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": TUNING_METRIC},
+            "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": GATE_METRIC},
             "ResourceLimits": {
                 "MaxNumberOfTrainingJobs": budget.max_jobs,
                 "MaxParallelTrainingJobs": budget.max_parallel,

@@ -21,7 +21,7 @@ from constructs import Construct
 from stacks.algorithm_image import image_classification_image
 from stacks.nag import CDK_ROLE_DEPENDENCY, acknowledge, acknowledge_resource, ignore_cfn_lint
 from stacks.python_bundle import REPO_ROOT, python_bundle
-from training import hyperparameters, layout
+from training import hyperparameters, layout, metrics
 
 TRAINING_FILES = [
     "training/__init__.py",
@@ -101,7 +101,7 @@ class TrainingWorkflow(Construct):
             "ReadAccuracy",
             parameters={
                 "accuracy.$": "$.training.FinalMetricDataList"
-                f"[?(@.MetricName == '{hyperparameters.TUNING_METRIC}')].Value"
+                f"[?(@.MetricName == '{metrics.GATE_METRIC}')].Value"
             },
             result_path="$.metric",
         )
@@ -147,7 +147,7 @@ class TrainingWorkflow(Construct):
             self,
             "AccuracyBelowThreshold",
             error="AccuracyBelowThreshold",
-            cause=f"{hyperparameters.TUNING_METRIC} is missing or below {min_validation_accuracy}",
+            cause=f"{metrics.GATE_METRIC} is missing or below {min_validation_accuracy}",
         )
         check.add_catch(failed_check, errors=["States.ALL"], result_path="$.error")
         train.add_catch(failed_training, errors=["States.ALL"], result_path="$.error")

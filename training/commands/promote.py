@@ -15,8 +15,8 @@ from training import aws
 from training.commands import options
 from training.datasets import dataset_of_channel, read_classes
 from training.errors import TrainingError
-from training.hyperparameters import TUNING_METRIC
 from training.jobs import check_stage, describe_training_job, final_metric, tags_of
+from training.metrics import GATE_METRIC, meets_gate
 
 
 def register(subcommands: Any) -> None:
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         },
     }
     path = write_pin(args.models_dir, args.stage, pin)
-    print(f"pinned {args.job} ({TUNING_METRIC} {format_accuracy(accuracy)}) for stage {args.stage} in {path}")
+    print(f"pinned {args.job} ({GATE_METRIC} {format_accuracy(accuracy)}) for stage {args.stage} in {path}")
     print(f"next: git commit {shown(path)} && {aws.deploy_command(args.stage)}")
     return 0
 
@@ -91,15 +91,15 @@ def check_completed(job: dict[str, Any]) -> None:
 
 
 def check_accuracy(name: str, accuracy: float | None, minimum: float, stage: str, force: bool) -> None:
-    if force or (accuracy is not None and accuracy >= minimum):
+    if force or (accuracy is not None and meets_gate(accuracy, minimum)):
         return
     if accuracy is None:
         raise TrainingError(
-            f"training job {name} reported no {TUNING_METRIC}, so it cannot be checked against stage "
+            f"training job {name} reported no {GATE_METRIC}, so it cannot be checked against stage "
             f"{stage}'s minimum {minimum:.4f}: pass --force to promote it anyway"
         )
     raise TrainingError(
-        f"training job {name} reached {TUNING_METRIC} {accuracy:.4f}, below stage {stage}'s minimum "
+        f"training job {name} reached {GATE_METRIC} {accuracy:.4f}, below stage {stage}'s minimum "
         f"{minimum:.4f} (min_validation_accuracy in stacks/config.py): pass --force to promote it anyway"
     )
 

@@ -10,8 +10,8 @@ from training import aws
 from training.commands import options
 from training.console import format_duration, format_table
 from training.follow import best_job
-from training.hyperparameters import TUNING_METRIC
 from training.jobs import final_metric, stage_training_jobs, stage_tuning_jobs
+from training.metrics import GATE_METRIC
 from training.pricing import billed_cost, money, price_table
 
 TRAINING_HEADERS = (
@@ -40,7 +40,7 @@ def register(subcommands: Any) -> None:
         help="list the stage's recent training and tuning jobs with accuracy and cost",
         description=(
             f"List the stage's newest training jobs (tuning jobs' included) and tuning jobs, found by "
-            f"their tags, with status, {TUNING_METRIC}, runtime, billable time and cost so far. "
+            f"their tags, with status, {GATE_METRIC}, runtime, billable time and cost so far. "
             "Costs come from training/prices.json; '~' marks an estimate for a running job."
         ),
     )

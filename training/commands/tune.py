@@ -10,7 +10,7 @@ from training.commands import options
 from training.console import confirm, say
 from training.errors import TrainingError
 from training.follow import best_job, follow_tuning
-from training.hyperparameters import TUNING_METRIC
+from training.metrics import GATE_METRIC
 from training.tuning import Budget, tuning_job_name, tuning_request
 
 MAX_TRAINING_JOBS = 500  # SageMaker's limit per tuning job
@@ -21,7 +21,7 @@ def register(subcommands: Any) -> None:
         "tune",
         help="tune learning rate, batch size and optimizer within a budget (shows the cost, asks first)",
         description=(
-            f"Start a SageMaker tuning job maximizing {TUNING_METRIC} over learning_rate (1e-5 to 1e-2, "
+            f"Start a SageMaker tuning job maximizing {GATE_METRIC} over learning_rate (1e-5 to 1e-2, "
             "log scale), mini_batch_size (16, 32, 64) and optimizer (sgd, adam, rmsprop, nag), with "
             "automatic early stopping. At most --max-jobs training jobs run, --max-parallel at a time, "
             "each on one instance of the stage's training type for at most --max-runtime-hours. "
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         best = best_job(follow_tuning(sagemaker, job_name, args.poll_seconds))
     if best is None:
         raise TrainingError(f"tuning job {job_name} completed without a best training job")
-    print(f"best training job: {best[0]} {TUNING_METRIC}={best[1]:.4f}")
+    print(f"best training job: {best[0]} {GATE_METRIC}={best[1]:.4f}")
     say(f"next: python -m training promote {best[0]} --stage {args.stage}")
     return 0
 
