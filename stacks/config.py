@@ -229,3 +229,12 @@ def stage_config(name: str | None) -> StageConfig:
             f"invalid stage={name!r}: allowed values are {', '.join(sorted(STAGES))} "
             "(choose one with -c stage=NAME)"
         ) from None
+
+
+def endpoint_switch(value: object) -> bool:
+    """``-c endpoint=on|off`` (default on): off leaves the endpoint out, so the stage idles at $0."""
+    if value is None or value in ("on", True, "true"):
+        return True
+    if value in ("off", False, "false"):
+        return False
+    raise ConfigError(f"invalid endpoint={value!r}: allowed values are on, off (choose with -c endpoint=off)")

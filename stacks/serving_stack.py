@@ -23,13 +23,14 @@ class ServingStack(Stack):
         *,
         config: StageConfig,
         model: PinnedModel,
+        endpoint_enabled: bool = True,
         **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         log_retention = retention_days(config.log_retention_days)
 
         self.endpoint: ModelEndpoint | None = None
-        if model.artifact is not None:
+        if model.artifact is not None and endpoint_enabled:
             self.endpoint = ModelEndpoint(
                 self,
                 "Model",
@@ -41,6 +42,12 @@ class ServingStack(Stack):
                 invocations_per_instance=config.endpoint_invocations_per_instance,
                 canary_traffic_percent=config.canary_traffic_percent,
                 log_retention=log_retention,
+            )
+        elif model.artifact is not None:
+            Annotations.of(self).add_warning_v2(
+                "dogbreeds:endpoint-off",
+                f"Stage {config.name} is synthesized with -c endpoint=off: no endpoint, no hourly cost, "
+                "and the API answers 503 until it is deployed with -c endpoint=on",
             )
         else:
             Annotations.of(self).add_warning_v2(

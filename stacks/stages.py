@@ -22,8 +22,19 @@ class Stage:
     serving: ServingStack
 
 
-def build_stage(app: App, config: StageConfig, model: PinnedModel, env: Environment | None = None) -> Stage:
-    """Add ``config``'s stacks to ``app``. ``env`` None synthesizes environment-agnostic stacks."""
+def build_stage(
+    app: App,
+    config: StageConfig,
+    model: PinnedModel,
+    env: Environment | None = None,
+    *,
+    endpoint_enabled: bool = True,
+) -> Stage:
+    """Add ``config``'s stacks to ``app``. ``env`` None synthesizes environment-agnostic stacks.
+
+    ``endpoint_enabled`` False leaves the endpoint out even when a model is pinned (``-c
+    endpoint=off``): the stage then idles at no hourly cost.
+    """
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     Tags.of(app).add(TAG_PROJECT, APP_NAME)
     Tags.of(app).add(TAG_STAGE, config.name)
@@ -53,6 +64,7 @@ def build_stage(app: App, config: StageConfig, model: PinnedModel, env: Environm
         stack_name=config.stack_name("Serving"),
         config=config,
         model=model,
+        endpoint_enabled=endpoint_enabled,
         env=env,
         description=f"{APP_NAME} {config.name}: GPU endpoint, prediction function and REST API",
     )

@@ -176,7 +176,8 @@ def endpoint_name() -> str:
         raise ApiError(
             contract.NOT_READY,
             "no model is deployed for this stage: pin one in models/<stage>.json "
-            "or deploy with `-c modelDataUrl=s3://.../model.tar.gz`, then redeploy",
+            "or deploy with `-c modelDataUrl=s3://.../model.tar.gz`, then redeploy "
+            "(or, if the stage was deployed with `-c endpoint=off`, deploy it with `-c endpoint=on`)",
         )
     return name
 

@@ -195,3 +195,22 @@ def test_stage_config_imports_without_the_cdk():
     code = "import sys, stacks.config; sys.exit('aws_cdk' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, check=False)
     assert result.returncode == 0
+
+
+def test_endpoint_switch_accepts_on_and_off_and_names_the_allowed_values_otherwise():
+    from stacks.config import endpoint_switch
+
+    assert endpoint_switch(None) is True
+    assert endpoint_switch("on") is True
+    assert endpoint_switch("off") is False
+    with pytest.raises(ConfigError, match=r"invalid endpoint='maybe': allowed values are on, off"):
+        endpoint_switch("maybe")
+
+
+def test_endpoint_off_synthesizes_no_endpoint_even_with_a_pinned_model(tmp_path):
+    result = run_app(tmp_path, {"modelDataUrl": "s3://models-bucket/model.tar.gz", "endpoint": "off"})
+    assert result.returncode == 0, result.stderr
+    serving = json.loads((tmp_path / "Serving.template.json").read_text())
+    types = {r["Type"] for r in serving["Resources"].values()}
+    assert "AWS::SageMaker::Endpoint" not in types
+    assert "AWS::ApiGateway::RestApi" in types
