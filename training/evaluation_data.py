@@ -164,9 +164,21 @@ def append_predictions(handle: IO[str], predictions: Iterable[tuple[str, list[fl
 
 
 def repair_torn_tail(path: Path) -> None:
-    """Make sure appending starts on a fresh line after an interrupted write."""
-    if path.is_file() and path.stat().st_size > 0:
+    """Make an interrupted cache safe to append to: a last line cut short (not valid JSON) is
+    removed, so its image is predicted again and ``load_predictions`` does not refuse the file; a
+    valid last line that only lacks its newline gets one."""
+    if not path.is_file():
+        return
+    data = path.read_bytes()
+    start = data.rfind(b"\n") + 1
+    tail = data[start:]
+    if not tail.strip():
+        return
+    try:
+        json.loads(tail)
+    except ValueError:
         with path.open("rb+") as handle:
-            handle.seek(-1, 2)
-            if handle.read(1) != b"\n":
-                handle.write(b"\n")
+            handle.truncate(start)
+        return
+    with path.open("ab") as handle:
+        handle.write(b"\n")

@@ -29,17 +29,21 @@ class PriceTable:
     currency: str
     spot_savings: float
     training_per_hour: dict[str, float]
+    hosting_per_hour: dict[str, float]
+    monthly: dict[str, float]
+    hours_per_month: float
 
     @property
     def label(self) -> str:
         return f"{self.region} list prices of {self.date}, approximate (training/{PRICES_FILE.name})"
 
-    def hourly(self, instance_type: str) -> float:
+    def hourly(self, instance_type: str, table: str = "training") -> float:
+        prices = self.training_per_hour if table == "training" else self.hosting_per_hour
         try:
-            return self.training_per_hour[instance_type]
+            return prices[instance_type]
         except KeyError:
             raise UnknownPrice(
-                f"no price for {instance_type} in training/{PRICES_FILE.name} (dated {self.date}): "
+                f"no {table} price for {instance_type} in training/{PRICES_FILE.name} (dated {self.date}): "
                 "add it from https://aws.amazon.com/sagemaker/pricing/"
             ) from None
 
@@ -88,6 +92,9 @@ def price_table(path: Path = PRICES_FILE) -> PriceTable:
         currency=raw["currency"],
         spot_savings=float(raw["spot_savings"]),
         training_per_hour={name: float(price) for name, price in raw["training_per_hour"].items()},
+        hosting_per_hour={name: float(price) for name, price in raw["hosting_per_hour"].items()},
+        monthly={name: float(price) for name, price in raw["monthly"].items()},
+        hours_per_month=float(raw["hours_per_month"]),
     )
 
 

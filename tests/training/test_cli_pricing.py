@@ -33,12 +33,12 @@ def test_spot_estimate_says_the_saving_is_typical_not_promised():
 
 
 def test_unknown_instance_type_raises_unknown_price():
-    with pytest.raises(UnknownPrice, match="no price for ml.x99.large in training/prices.json"):
+    with pytest.raises(UnknownPrice, match="no training price for ml.x99.large in training/prices.json"):
         training_cost("ml.x99.large", 1, 1, spot=False)
 
 
 def test_unknown_instance_type_estimate_line_says_unknown():
-    assert estimate_line("ml.x99.large", 1, 1, spot=False).startswith("estimated cost: unknown (no price for")
+    assert estimate_line("ml.x99.large", 1, 1, spot=False).startswith("estimated cost: unknown (no training price for")
 
 
 @pytest.mark.parametrize("stage", sorted(STAGES))

@@ -1,0 +1,121 @@
+"""``cost --stage S``: what a stage keeps running and costs, and what a training or tuning run costs.
+
+Works offline from the stage settings (stacks/config.py), the stage's pinned model
+(models/<stage>.json) and the dated price table (training/prices.json), so it answers before
+anything is deployed. Requests (API Gateway, Lambda, Step Functions) and S3 storage are billed by
+use, not by the hour, and are left out of the hourly figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from stacks.config import StageConfig, endpoint_switch
+from stacks.model_pin import ModelPinError, load_pinned_model
+from training.commands import options
+from training.errors import TrainingError
+from training.pricing import PriceTable, UnknownPrice, money, price_table, training_cost
+
+# stacks/constructs/serving_monitoring.py: API 5xx and latency, function errors and throttles,
+# and the endpoint's errors and latency when it runs.
+ALARMS_WITHOUT_ENDPOINT = 4
+ALARMS_WITH_ENDPOINT = 6
+DEFAULT_TUNING_JOBS = 10
+
+
+def register(subcommands: Any) -> None:
+    parser = subcommands.add_parser(
+        "cost",
+        help="what a stage keeps running and costs per hour and month, and per training or tuning run",
+        description=(
+            "Print what the stage keeps running and costs per hour and per month (endpoint instances at "
+            "the auto scaling minimum, up to the maximum, plus CloudWatch), then the most a training run "
+            "and a tuning run can cost. Offline: from stacks/config.py, models/<stage>.json and the dated "
+            "price table training/prices.json, whose date is printed."
+        ),
+    )
+    options.add_stage(parser)
+    parser.add_argument(
+        "--endpoint",
+        choices=("on", "off"),
+        default="on",
+        help="as deployed with -c endpoint=on|off (default: on)",
+    )
+    parser.add_argument(
+        "--tuning-jobs",
+        type=int,
+        default=DEFAULT_TUNING_JOBS,
+        metavar="N",
+        help=f"training jobs in the tuning estimate (default: {DEFAULT_TUNING_JOBS})",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = options.config(args)
+    prices = price_table()
+    try:
+        has_model = load_pinned_model(config.name).has_model
+    except ModelPinError as error:
+        raise TrainingError(str(error)) from None
+    endpoint_running = has_model and endpoint_switch(args.endpoint)
+    for line in report(config, prices, endpoint_running=endpoint_running, tuning_jobs=args.tuning_jobs):
+        print(line)
+    return 0
+
+
+def report(config: StageConfig, prices: PriceTable, *, endpoint_running: bool, tuning_jobs: int) -> list[str]:
+    """The cost report's lines (plain data in, text out, so tests need no AWS)."""
+    price = _hosting(config.endpoint_instance_type, prices)
+    fleet = (
+        f"{config.endpoint_instance_count} to {config.endpoint_max_instance_count} x "
+        f"{config.endpoint_instance_type} at {money(price, prices, cents=False)}/h = "
+        f"{money(price * config.endpoint_instance_count, prices)} to "
+        f"{money(price * config.endpoint_max_instance_count, prices)} per hour"
+    )
+    lines = [f"stage {config.name}: prices are {prices.label}", "", "kept running (billed by the hour):"]
+    if endpoint_running:
+        hourly_minimum = price * config.endpoint_instance_count
+        hourly_maximum = price * config.endpoint_max_instance_count
+        lines.append(f"  endpoint: {fleet}")
+    else:
+        hourly_minimum = hourly_maximum = 0.0
+        lines.append("  endpoint: none (no pinned model, or deployed with -c endpoint=off): $0.00 per hour")
+        lines.append(f"    once a model is pinned and the endpoint is on: {fleet}")
+    alarms = ALARMS_WITH_ENDPOINT if endpoint_running else ALARMS_WITHOUT_ENDPOINT
+    fixed = prices.monthly["cloudwatch_dashboard"] + alarms * prices.monthly["cloudwatch_alarm"]
+    lines.append(f"  CloudWatch: 1 dashboard and {alarms} alarms = {money(fixed, prices)} per month")
+    month = prices.hours_per_month
+    lines += [
+        f"  total: {money(hourly_minimum * month + fixed, prices)} per month at the minimum "
+        f"(up to {money(hourly_maximum * month + fixed, prices)} fully scaled out), "
+        f"{money(hourly_minimum, prices)} per idle hour",
+        "  not included: requests (API Gateway, Lambda, Step Functions) and S3 storage, billed by use",
+        "",
+        "per run (the most it can cost):",
+        "  training: "
+        + _run(config.training_instance_type, config.training_max_runtime_hours, 1, config, prices),
+        f"  tuning, {tuning_jobs} jobs: "
+        + _run(config.training_instance_type, config.training_max_runtime_hours, tuning_jobs, config, prices),
+        "  python -m training train/tune print the same estimate, for the exact run, before they start",
+    ]
+    return lines
+
+
+def _hosting(instance_type: str, prices: PriceTable) -> float:
+    try:
+        return prices.hourly(instance_type, table="hosting")
+    except UnknownPrice as unknown:
+        raise TrainingError(str(unknown)) from None
+
+
+def _run(instance_type: str, hours: float, count: int, config: StageConfig, prices: PriceTable) -> str:
+    try:
+        estimate = training_cost(instance_type, hours, count, config.training_spot)
+    except UnknownPrice as unknown:
+        return f"unknown ({unknown})"
+    text = f"{count} x {instance_type} x {hours:g} h: at most {money(estimate.on_demand, prices)} on demand"
+    if config.training_spot:
+        text += f", about {money(estimate.total, prices)} with managed spot"
+    return text
