@@ -1,9 +1,10 @@
 """Custom resource: when the training stack is deleted, stop everything it could still be paying for.
 
-Deleting a stack does not stop the training and tuning jobs its workflow started, and they keep
-billing. On Delete this stops the state machine's running executions and every in-progress training
-and tuning job tagged with the stage (``training.layout.job_tags``), and, for a stage that does not
-keep its model registry, deletes the model versions so that CloudFormation can delete the group.
+Deleting a stack does not stop the jobs its workflow and the CLI started, and they keep billing.
+On Delete this stops the state machine's running executions and every in-progress training, tuning
+and transform (``evaluate``) job tagged with the stage (``training.layout.job_tags``), and, for a
+stage that does not keep its model registry, deletes the model versions so that CloudFormation can
+delete the group.
 Create and Update do nothing.
 It always answers CloudFormation, so a failure here never leaves the stack stuck in deletion; what
 it could not stop is logged and reported in the response's reason.
@@ -14,11 +15,55 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
 from training import layout
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of SageMaker job the workflow or the CLI starts, and the calls that find and stop it."""
+
+    label: str
+    list: str
+    summaries: str
+    name_field: str
+    arn_field: str
+    stop: str
+
+
+JOB_KINDS = {
+    kind.label: kind
+    for kind in (
+        JobKind(
+            "training job",
+            "list_training_jobs",
+            "TrainingJobSummaries",
+            "TrainingJobName",
+            "TrainingJobArn",
+            "stop_training_job",
+        ),
+        JobKind(
+            "tuning job",
+            "list_hyper_parameter_tuning_jobs",
+            "HyperParameterTuningJobSummaries",
+            "HyperParameterTuningJobName",
+            "HyperParameterTuningJobArn",
+            "stop_hyper_parameter_tuning_job",
+        ),
+        JobKind(
+            "transform job",
+            "list_transform_jobs",
+            "TransformJobSummaries",
+            "TransformJobName",
+            "TransformJobArn",
+            "stop_transform_job",
+        ),
+    )
+}
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -55,20 +100,14 @@ def stop_everything(
             stopped,
             problems,
         )
-    for name in _stage_jobs(sagemaker, stage, "training"):
-        _attempt(
-            lambda name=name: sagemaker.stop_training_job(TrainingJobName=name),
-            f"training job {name}",
-            stopped,
-            problems,
-        )
-    for name in _stage_jobs(sagemaker, stage, "tuning"):
-        _attempt(
-            lambda name=name: sagemaker.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name),
-            f"tuning job {name}",
-            stopped,
-            problems,
-        )
+    for kind in JOB_KINDS.values():
+        for name in _stage_jobs(sagemaker, stage, kind):
+            _attempt(
+                lambda kind=kind, name=name: getattr(sagemaker, kind.stop)(**{kind.name_field: name}),
+                f"{kind.label} {name}",
+                stopped,
+                problems,
+            )
     return stopped, problems
 
 
@@ -100,19 +139,9 @@ def _running_executions(stepfunctions: Any, state_machine_arn: str) -> list[str]
     return [execution["executionArn"] for page in pages for execution in page["executions"]]
 
 
-def _stage_jobs(sagemaker: Any, stage: str, kind: str) -> list[str]:
-    if kind == "training":
-        pages = sagemaker.get_paginator("list_training_jobs").paginate(StatusEquals="InProgress")
-        jobs = [(j["TrainingJobName"], j["TrainingJobArn"]) for p in pages for j in p["TrainingJobSummaries"]]
-    else:
-        pages = sagemaker.get_paginator("list_hyper_parameter_tuning_jobs").paginate(
-            StatusEquals="InProgress"
-        )
-        jobs = [
-            (j["HyperParameterTuningJobName"], j["HyperParameterTuningJobArn"])
-            for p in pages
-            for j in p["HyperParameterTuningJobSummaries"]
-        ]
+def _stage_jobs(sagemaker: Any, stage: str, kind: JobKind) -> list[str]:
+    pages = sagemaker.get_paginator(kind.list).paginate(StatusEquals="InProgress")
+    jobs = [(job[kind.name_field], job[kind.arn_field]) for page in pages for job in page[kind.summaries]]
     wanted = {(t["Key"], t["Value"]) for t in layout.job_tags(stage)}
     return [name for name, arn in jobs if wanted <= _tags(sagemaker, arn)]
 

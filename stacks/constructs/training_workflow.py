@@ -23,6 +23,10 @@ from stacks.nag import CDK_ROLE_DEPENDENCY, acknowledge, acknowledge_resource, i
 from stacks.python_bundle import REPO_ROOT, python_bundle
 from training import hyperparameters, layout, metrics
 
+# Training jobs, and evaluate's Batch Transform jobs, run with the training role.
+JOB_LOG_KINDS = ("TrainingJobs", "TransformJobs")
+# The jobs the destroy-time clean-up stops (when tagged with the stage), by ARN resource type.
+STOPPED_JOB_ARNS = ("training-job", "hyper-parameter-tuning-job", "transform-job")
 TRAINING_FILES = [
     "training/__init__.py",
     "training/layout.py",
@@ -211,24 +215,28 @@ class TrainingWorkflow(Construct):
                     "logs:PutLogEvents",
                     "logs:DescribeLogStreams",
                 ],
-                resources=[
-                    Stack.of(self).format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="/aws/sagemaker/TrainingJobs:*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
+                resources=[self._job_log_groups(kind) for kind in JOB_LOG_KINDS],
             )
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/TrainingJobs"}},
+                conditions={
+                    "StringEquals": {"cloudwatch:namespace": [f"/aws/sagemaker/{k}" for k in JOB_LOG_KINDS]}
+                },
             )
         )
         return role
+
+    def _job_log_groups(self, kind: str) -> str:
+        """SageMaker's account-wide log group for ``kind`` jobs, where each job writes its streams."""
+        return Stack.of(self).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"/aws/sagemaker/{kind}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
 
     def _check_data_function(
         self, data_bucket: s3.IBucket, log_retention: logs.RetentionDays
@@ -334,20 +342,27 @@ class TrainingWorkflow(Construct):
         }
         function.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["sagemaker:StopTrainingJob", "sagemaker:StopHyperParameterTuningJob"],
-                resources=[self._arn("training-job", "*"), self._arn("hyper-parameter-tuning-job", "*")],
+                actions=[
+                    "sagemaker:StopTrainingJob",
+                    "sagemaker:StopHyperParameterTuningJob",
+                    "sagemaker:StopTransformJob",
+                ],
+                resources=[self._arn(kind, "*") for kind in STOPPED_JOB_ARNS],
                 conditions=tagged,
             )
         )
         function.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["sagemaker:ListTags"],
-                resources=[self._arn("training-job", "*"), self._arn("hyper-parameter-tuning-job", "*")],
+                actions=["sagemaker:ListTags"], resources=[self._arn(kind, "*") for kind in STOPPED_JOB_ARNS]
             )
         )
         function.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["sagemaker:ListTrainingJobs", "sagemaker:ListHyperParameterTuningJobs"],
+                actions=[
+                    "sagemaker:ListTrainingJobs",
+                    "sagemaker:ListHyperParameterTuningJobs",
+                    "sagemaker:ListTransformJobs",
+                ],
                 resources=["*"],
             )
         )
@@ -386,12 +401,6 @@ class TrainingWorkflow(Construct):
             "Action::s3:List*": "grant_read's list actions on the data bucket",
         }
         datasets = (data_bucket.bucket_arn, f"/{layout.DATASETS_PREFIX}*", "the uploaded datasets only")
-        training_logs = Stack.of(self).format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name="/aws/sagemaker/TrainingJobs:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
         findings = {
             self.training_role: (
                 {
@@ -407,7 +416,14 @@ class TrainingWorkflow(Construct):
                     datasets,
                     (data_bucket.bucket_arn, f"/{layout.TRAINING_OUTPUT_PREFIX}*", "each job's model output"),
                     (data_bucket.bucket_arn, f"/{layout.CHECKPOINTS_PREFIX}*", "each job's spot checkpoints"),
-                    (training_logs, "", "a stream per job in SageMaker's training-job log group"),
+                    *[
+                        (
+                            self._job_log_groups(kind),
+                            "",
+                            "a stream per job in SageMaker's shared job log group",
+                        )
+                        for kind in JOB_LOG_KINDS
+                    ],
                 ],
             ),
             check_function.role: (read_actions, [datasets]),
@@ -440,7 +456,7 @@ class TrainingWorkflow(Construct):
         acknowledge(
             policy,
             "AwsSolutions-IAM5[Resource::*]",
-            "ListTrainingJobs, ListHyperParameterTuningJobs and ListModelPackages take no resource",
+            "the List calls for training, tuning and transform jobs and model packages take no resource",
         )
         if not self.retain_models:
             acknowledge_resource(
@@ -457,6 +473,7 @@ class TrainingWorkflow(Construct):
             "",
             f"StopHyperParameterTuningJob is {tagged}",
         )
+        acknowledge_resource(policy, self._arn("transform-job", "*"), "", f"StopTransformJob is {tagged}")
         acknowledge_resource(
             policy,
             Stack.of(self).format_arn(

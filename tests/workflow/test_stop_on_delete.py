@@ -53,6 +53,9 @@ class RecordingSageMaker:
     def stop_hyper_parameter_tuning_job(self, HyperParameterTuningJobName):  # noqa: N803
         self.stopped.append(HyperParameterTuningJobName)
 
+    def stop_transform_job(self, TransformJobName):  # noqa: N803
+        self.stopped.append(TransformJobName)
+
     def delete_model_package(self, ModelPackageName):  # noqa: N803 - moto has no DeleteModelPackage either
         self.stopped.append(ModelPackageName)
 
@@ -234,3 +237,25 @@ def test_delete_empties_the_model_package_group_it_was_told_to(aws, response_url
 
     assert recording.stopped == [package]
     assert received[0]["Status"] == "SUCCESS"
+
+
+def test_stops_the_stage_evaluation_transform_jobs(aws):
+    arn = state_machine_with_a_running_execution()
+    sagemaker_api = REAL_CLIENT("sagemaker")
+    for name, stage in (("dogbreeds-dev-eval", "dev"), ("dogbreeds-prod-eval", "prod")):
+        sagemaker_api.create_transform_job(
+            TransformJobName=name,
+            ModelName="model",
+            TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/v/"}}},
+            TransformOutput={"S3OutputPath": "s3://b/out/"},
+            TransformResources={"InstanceType": "ml.g4dn.xlarge", "InstanceCount": 1},
+            Tags=layout.job_tags(stage),
+        )
+        sagemaker_backends["123456789012"]["us-east-1"].transform_jobs[
+            name
+        ].transform_job_status = "InProgress"
+    sagemaker = RecordingSageMaker()
+
+    stop_on_delete.stop_everything(arn, "dev", boto3.client("stepfunctions"), sagemaker)
+
+    assert sagemaker.stopped == ["dogbreeds-dev-eval"]
