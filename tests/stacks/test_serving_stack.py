@@ -1,12 +1,16 @@
 """The serving stack: endpoint for the pinned model, prediction function, REST API."""
 
 import json
+from dataclasses import replace
 
+import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Match
-from conftest import MODEL_URL, synthesize
+from aws_cdk.assertions import Match, Template
+from conftest import CDK_JSON_CONTEXT, MODEL_URL, pinned_model, synthesize
 
 import api_contract
+from stacks.config import STAGES
+from stacks.serving_stack import ServingStack
 from training.breeds import default_classes
 
 
@@ -428,15 +432,6 @@ def test_alarm_topic_refuses_requests_without_tls(dev):
 
 
 def test_an_alarm_email_from_the_config_subscribes_to_the_topic():
-    from dataclasses import replace
-
-    import aws_cdk as cdk
-    from aws_cdk.assertions import Template
-    from conftest import CDK_JSON_CONTEXT, pinned_model
-
-    from stacks.config import STAGES
-    from stacks.serving_stack import ServingStack
-
     config = replace(STAGES["dev"], alarm_email="oncall@example.com")
     stack = ServingStack(
         cdk.App(context=CDK_JSON_CONTEXT), "Serving", config=config, model=pinned_model("dev", MODEL_URL)
