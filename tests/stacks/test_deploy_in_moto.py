@@ -26,9 +26,9 @@ import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
-from conftest import Synthesized, synthesize
 from moto import mock_aws
 from PIL import Image
+from stack_synthesis import Synthesized, synthesize
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 ASSET_BUCKET = f"cdk-hnb659fds-assets-{ACCOUNT}-{REGION}"

@@ -9,7 +9,7 @@ import pytest
 from aws_cdk import Validations
 from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks
-from conftest import MODEL_URL, synthesize
+from stack_synthesis import MODEL_URL, synthesize
 
 CFN_LINT = str(Path(sys.executable).with_name("cfn-lint"))
 VARIANTS = [

@@ -6,7 +6,7 @@ from dataclasses import replace
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
-from conftest import CDK_JSON_CONTEXT, MODEL_URL, pinned_model, synthesize
+from stack_synthesis import CDK_JSON_CONTEXT, MODEL_URL, pinned_model, synthesize
 
 import api_contract
 from stacks.config import STAGES

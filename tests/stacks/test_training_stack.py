@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import synthesize
+from stack_synthesis import synthesize
 
 from training import hyperparameters, layout
 

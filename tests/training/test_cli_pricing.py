@@ -38,7 +38,9 @@ def test_unknown_instance_type_raises_unknown_price():
 
 
 def test_unknown_instance_type_estimate_line_says_unknown():
-    assert estimate_line("ml.x99.large", 1, 1, spot=False).startswith("estimated cost: unknown (no training price for")
+    assert estimate_line("ml.x99.large", 1, 1, spot=False).startswith(
+        "estimated cost: unknown (no training price for"
+    )
 
 
 @pytest.mark.parametrize("stage", sorted(STAGES))
