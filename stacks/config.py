@@ -73,6 +73,9 @@ class StageConfig:
     canary_traffic_percent: int | None = None
     # Alarms go to an SNS topic; an email address subscribes to it (confirm the email once).
     alarm_email: str | None = None
+    # Share of requests and responses the endpoint writes to the data bucket (data-capture/) for
+    # later monitoring; 0 turns capture off.
+    data_capture_percent: int = 0
     # API.
     api_rate_limit: float = 10.0  # steady requests per second
     api_burst_limit: int = 20

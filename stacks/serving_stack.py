@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from aws_cdk import Annotations, CfnOutput, Stack
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.config import StageConfig
-from stacks.constructs.model_endpoint import ModelEndpoint
+from stacks.constructs.model_endpoint import DataCapture, ModelEndpoint
 from stacks.constructs.predict_api import PredictApi
 from stacks.constructs.predict_function import PredictFunction
 from stacks.constructs.serving_monitoring import ServingMonitoring
 from stacks.log_retention import retention_days
 from stacks.model_pin import PinnedModel, pin_path
-from training.layout import APP_NAME
+from training.layout import APP_NAME, DATA_CAPTURE_PREFIX
 
 
 class ServingStack(Stack):
@@ -24,6 +25,7 @@ class ServingStack(Stack):
         config: StageConfig,
         model: PinnedModel,
         endpoint_enabled: bool = True,
+        data_bucket: s3.IBucket | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -41,6 +43,7 @@ class ServingStack(Stack):
                 max_instance_count=config.endpoint_max_instance_count,
                 invocations_per_instance=config.endpoint_invocations_per_instance,
                 canary_traffic_percent=config.canary_traffic_percent,
+                data_capture=_data_capture(config, data_bucket),
                 log_retention=log_retention,
             )
         elif model.artifact is not None:
@@ -115,3 +118,11 @@ class ServingStack(Stack):
             description="Subscribe to it for alarms (or set alarm_email in stacks/config.py)",
         )
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)
+
+
+def _data_capture(config: StageConfig, data_bucket: s3.IBucket | None) -> DataCapture | None:
+    if config.data_capture_percent == 0:
+        return None
+    if data_bucket is None:
+        raise ValueError("data capture needs the data bucket: pass data_bucket to the serving stack")
+    return DataCapture(bucket=data_bucket, prefix=DATA_CAPTURE_PREFIX, percent=config.data_capture_percent)

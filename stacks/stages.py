@@ -65,6 +65,8 @@ def build_stage(
         config=config,
         model=model,
         endpoint_enabled=endpoint_enabled,
+        # Only a stage that captures data references the bucket, so the others stay independent.
+        data_bucket=storage.data.bucket if config.data_capture_percent else None,
         env=env,
         description=f"{APP_NAME} {config.name}: GPU endpoint, prediction function and REST API",
     )

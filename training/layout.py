@@ -46,6 +46,7 @@ def index_file(split: str) -> str:
 DATASETS_PREFIX = "datasets/"
 TRAINING_OUTPUT_PREFIX = "training/output/"
 CHECKPOINTS_PREFIX = "training/checkpoints/"
+DATA_CAPTURE_PREFIX = "data-capture/"  # the endpoint's captured requests and responses
 DEFAULT_DATASET_NAME = "stanford-dogs"
 # A dataset prepared with --breeds (the blog tuned on 10 breeds): what `tune` uses by default.
 SUBSET_DATASET_NAME = "stanford-dogs-subset"

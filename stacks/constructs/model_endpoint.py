@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -16,10 +17,36 @@ from constructs import Construct
 
 from stacks.algorithm_image import image_classification_image
 from stacks.model_pin import S3Location
-from stacks.nag import acknowledge
+from stacks.nag import acknowledge, acknowledge_resource
 
 _ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 VARIANT_NAME = "AllTraffic"
+
+
+@dataclass(frozen=True)
+class DataCapture:
+    """Capture ``percent`` of requests and responses under ``s3://<bucket>/<prefix>``."""
+
+    bucket: s3.IBucket
+    prefix: str
+    percent: int
+
+    def config(self) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty:
+        return sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
+            enable_capture=True,
+            initial_sampling_percentage=self.percent,
+            destination_s3_uri=f"s3://{self.bucket.bucket_name}/{self.prefix}",
+            capture_options=[
+                sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Input"),
+                sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Output"),
+            ],
+            # Images are binary: stored base64-encoded; the answers are JSON, stored as text.
+            capture_content_type_header=sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(
+                json_content_types=["application/json"]
+            ),
+        )
+
+
 MODEL_LATENCY_P99_SECONDS = 2
 CANARY_WAIT_SECONDS = 600  # how long the canary serves before the rest of the traffic moves
 BAKE_SECONDS = 600  # how long the old fleet stays, ready for a rollback, after the shift
@@ -48,6 +75,7 @@ class ModelEndpoint(Construct):
         invocations_per_instance: int,
         canary_traffic_percent: int | None,
         log_retention: logs.RetentionDays,
+        data_capture: DataCapture | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         if not _ENDPOINT_NAME.match(endpoint_name):
@@ -101,9 +129,20 @@ class ModelEndpoint(Construct):
         # SageMaker checks the role's permissions when it creates the model: wait for the policy.
         self.model.node.add_dependency(self.role.node.find_child("DefaultPolicy"))
 
+        if data_capture is not None:
+            data_capture.bucket.grant_put(self.role, f"{data_capture.prefix}*")
+            policy = self.role.node.find_child("DefaultPolicy")
+            acknowledge(policy, "AwsSolutions-IAM5[Action::s3:Abort*]", "grant_put's multipart upload abort")
+            acknowledge_resource(
+                policy,
+                data_capture.bucket.bucket_arn,
+                f"/{data_capture.prefix}*",
+                "captured requests and responses, under their own prefix only",
+            )
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
+            data_capture_config=data_capture.config() if data_capture else None,
             production_variants=[
                 sagemaker.CfnEndpointConfig.ProductionVariantProperty(
                     variant_name=VARIANT_NAME,
