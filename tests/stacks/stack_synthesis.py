@@ -7,6 +7,9 @@ re-exports its fixtures.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from functools import cache
@@ -20,8 +23,10 @@ from stacks.config import stage_config
 from stacks.model_pin import PinnedModel, load_pinned_model
 from stacks.stages import Stage, build_stage
 
+REPO = Path(__file__).resolve().parents[2]
+CDK_JSON = REPO / "cdk.json"
 # The feature flags the CLI passes from cdk.json: tests must synthesize the same app.
-CDK_JSON_CONTEXT = json.loads((Path(__file__).parents[2] / "cdk.json").read_text())["context"]
+CDK_JSON_CONTEXT = json.loads(CDK_JSON.read_text())["context"]
 MODEL_URL = "s3://dogbreeds-models-example/training/job-1/output/model.tar.gz"
 
 
@@ -77,3 +82,24 @@ def prod() -> Synthesized:
 @pytest.fixture(scope="session")
 def dev_without_model() -> Synthesized:
     return synthesize("dev", model_url=None)
+
+
+def run_app(tmp_path, context, **environment):
+    """Run app.py the way the CDK CLI does: cdk.json's context plus ours, in the environment."""
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps({**CDK_JSON_CONTEXT, **context}),
+        "CDK_OUTDIR": str(tmp_path),
+        **environment,
+    }
+    if "CDK_DEFAULT_ACCOUNT" not in environment:
+        env.pop("CDK_DEFAULT_ACCOUNT", None)
+    return subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )

@@ -1,13 +1,10 @@
 """CI access settings: validated when built, overridden by the CDK context, and a clear error when
 the stack is requested without a repository."""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from stack_synthesis import run_app
 
 from stacks.ci_config import CI_ACCESS, CiAccessConfig, ci_access_config, ci_access_requested
 from stacks.config import ConfigError
@@ -81,26 +78,6 @@ def test_ci_access_is_built_only_when_requested(value, requested):
 def test_unclear_request_is_rejected():
     with pytest.raises(ConfigError, match=r"invalid ciAccess='yes': allowed values are true, false"):
         ci_access_requested("yes")
-
-
-def run_app(tmp_path, context):
-    """Run app.py the way the CDK CLI does: cdk.json's context plus ours."""
-    cdk_json_context = json.loads((REPO / "cdk.json").read_text())["context"]
-    env = {
-        **os.environ,
-        "CDK_CONTEXT_JSON": json.dumps({**cdk_json_context, **context}),
-        "CDK_OUTDIR": str(tmp_path),
-    }
-    env.pop("CDK_DEFAULT_ACCOUNT", None)
-    return subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 def test_app_requested_without_repository_fails_with_a_clear_message_and_no_traceback(tmp_path):

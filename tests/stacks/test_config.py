@@ -1,13 +1,13 @@
 """Stage settings and the pinned-model file: bad values fail synth with a message naming them."""
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from stack_synthesis import run_app
 
 from stacks.algorithm_image import UnsupportedRegionError, supported_regions
 from stacks.config import STAGES, ConfigError, stage_config
@@ -101,28 +101,6 @@ def test_bad_pin_fails_with_a_message_that_says_what_is_wrong(tmp_path, fields, 
 def test_missing_pin_file_says_how_to_create_one(tmp_path):
     with pytest.raises(ModelPinError, match=r"missing.*copy models/dev.json"):
         load_pinned_model("dev", path=tmp_path / "dev.json")
-
-
-def run_app(tmp_path, context, **environment):
-    """Run app.py the way the CDK CLI does: cdk.json's context plus ours, in the environment."""
-    cdk_json_context = json.loads((REPO / "cdk.json").read_text())["context"]
-    env = {
-        **os.environ,
-        "CDK_CONTEXT_JSON": json.dumps({**cdk_json_context, **context}),
-        "CDK_OUTDIR": str(tmp_path),
-        **environment,
-    }
-    if "CDK_DEFAULT_ACCOUNT" not in environment:
-        env.pop("CDK_DEFAULT_ACCOUNT", None)
-    return subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 def test_app_rejects_an_unknown_stage_with_a_clear_message_and_no_traceback(tmp_path):
