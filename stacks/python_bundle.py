@@ -1,4 +1,6 @@
-"""Lambda code bundles assembled on this machine at synth: no Docker, no download.
+"""Python Lambdas: code bundles assembled on this machine at synth (no Docker, no download), and
+the function itself with the product's conventions: newest runtime, arm64, its own log group and
+a role that may write only there.
 
 A bundle is a handler folder's ``*.py`` files, plus repository files the handler imports (copied
 to the same relative path), generated files (such as the class list) and pure-Python packages
@@ -13,8 +15,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.nag import CDK_ROLE_DEPENDENCY, ignore_cfn_lint
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyi", "py.typed")
@@ -76,3 +83,51 @@ def python_bundle(
             local=_LocalBundle(handler_dir, repo_files, generated or {}, packages),
         ),
     )
+
+
+def python_function(
+    scope: Construct,
+    id_prefix: str,
+    *,
+    code: lambda_.Code,
+    handler: str,
+    description: str,
+    log_retention: logs.RetentionDays,
+    timeout: Duration,
+    memory_mb: int = 256,
+    role_description: str | None = None,
+    tracing: lambda_.Tracing | None = None,
+    environment: Mapping[str, str] | None = None,
+) -> lambda_.Function:
+    """A function with constructs ``<id_prefix>LogGroup``, ``<id_prefix>Role``, ``<id_prefix>Function``.
+
+    An explicit role instead of CDK's default one with the AWSLambdaBasicExecutionRole managed
+    policy: it may write to its own, declared log group only (which ``cdk destroy`` deletes).
+    """
+    log_group = logs.LogGroup(
+        scope, f"{id_prefix}LogGroup", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+    )
+    role = iam.Role(
+        scope,
+        f"{id_prefix}Role",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=role_description,
+    )
+    log_group.grant_write(role)
+    function = lambda_.Function(
+        scope,
+        f"{id_prefix}Function",
+        description=description,
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        architecture=lambda_.Architecture.ARM_64,
+        handler=handler,
+        code=code,
+        role=role,
+        timeout=timeout,
+        memory_size=memory_mb,
+        tracing=tracing,
+        log_group=log_group,
+        environment=dict(environment or {}),
+    )
+    ignore_cfn_lint(function.node.default_child, "W3005", CDK_ROLE_DEPENDENCY)
+    return function

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_iam as iam
+from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 import api_contract
-from stacks.nag import CDK_ROLE_DEPENDENCY, acknowledge, ignore_cfn_lint
-from stacks.python_bundle import REPO_ROOT, python_bundle
+from stacks.nag import acknowledge
+from stacks.python_bundle import REPO_ROOT, python_bundle, python_function
 
 HANDLER_DIR = REPO_ROOT / "lambda" / "predict"
 # Pure-Python packages the handler imports (Powertools and its dependencies).
@@ -37,37 +36,22 @@ class PredictFunction(Construct):
         metrics_namespace: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(
-            self, "LogGroup", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
-        )
-        # An explicit role instead of the default one with the AWSLambdaBasicExecutionRole managed
-        # policy: it may write to its own log group only.
-        self.role = iam.Role(
+        self.function = python_function(
             self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Prediction function: its own logs, X-Ray, and InvokeEndpoint on one endpoint",
-        )
-        self.log_group.grant_write(self.role)
-
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            description="POST /predict: checks the image and asks the SageMaker endpoint for the breed",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="predict_handler.handler",
+            "",
             code=python_bundle(
                 HANDLER_DIR,
                 repo_files=["api_contract.py"],
                 generated={CLASSES_FILE: json.dumps(class_names, ensure_ascii=False)},
                 packages=BUNDLED_PACKAGES,
             ),
-            role=self.role,
-            memory_size=memory_mb,
+            handler="predict_handler.handler",
+            description="POST /predict: checks the image and asks the SageMaker endpoint for the breed",
+            role_description="Prediction function: its own logs, X-Ray, and InvokeEndpoint on one endpoint",
+            log_retention=log_retention,
             timeout=Duration.seconds(api_contract.LAMBDA_TIMEOUT_SECONDS),
+            memory_mb=memory_mb,
             tracing=lambda_.Tracing.ACTIVE,
-            log_group=self.log_group,
             environment={
                 "ENDPOINT_NAME": endpoint_name,
                 "MODEL_VERSION": model_version,
@@ -77,7 +61,7 @@ class PredictFunction(Construct):
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
         )
-        ignore_cfn_lint(self.function.node.default_child, "W3005", CDK_ROLE_DEPENDENCY)
+        self.role = self.function.role
         policy = self.role.node.find_child("DefaultPolicy")
         acknowledge(
             policy,

@@ -20,7 +20,7 @@ from constructs import Construct
 
 from stacks.algorithm_image import image_classification_image
 from stacks.nag import CDK_ROLE_DEPENDENCY, acknowledge, acknowledge_resource, ignore_cfn_lint
-from stacks.python_bundle import REPO_ROOT, python_bundle
+from stacks.python_bundle import REPO_ROOT, python_bundle, python_function
 from training import hyperparameters, layout, metrics
 
 # Training jobs, and evaluate's Batch Transform jobs, run with the training role.
@@ -241,10 +241,10 @@ class TrainingWorkflow(Construct):
     def _check_data_function(
         self, data_bucket: s3.IBucket, log_retention: logs.RetentionDays
     ) -> lambda_.Function:
-        function = _python_function(
+        function = python_function(
             self,
             "CheckData",
-            handler_dir="training_check",
+            code=_workflow_code("training_check"),
             handler="check_data.handler",
             description="Training workflow: checks the uploaded dataset before any GPU is paid for",
             log_retention=log_retention,
@@ -323,12 +323,12 @@ class TrainingWorkflow(Construct):
         self.training_role.grant_pass_role(role)
 
     def _stop_on_delete(self, log_retention: logs.RetentionDays) -> CustomResource:
-        function = _python_function(
+        function = python_function(
             self,
             "StopOnDelete",
-            handler_dir="training_cleanup",
+            code=_workflow_code("training_cleanup"),
             handler="stop_on_delete.handler",
-            description="On stack deletion: stops the workflow's runs and the stage's training/tuning jobs",
+            description="Stack deletion: stops the stage's workflow runs, training, tuning, transform jobs",
             log_retention=log_retention,
             timeout=Duration.minutes(5),
         )
@@ -487,33 +487,6 @@ class TrainingWorkflow(Construct):
         )
 
 
-def _python_function(
-    scope: Construct,
-    construct_id: str,
-    *,
-    handler_dir: str,
-    handler: str,
-    description: str,
-    log_retention: logs.RetentionDays,
-    timeout: Duration,
-) -> lambda_.Function:
-    log_group = logs.LogGroup(
-        scope, f"{construct_id}LogGroup", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
-    )
-    role = iam.Role(scope, f"{construct_id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-    log_group.grant_write(role)
-    function = lambda_.Function(
-        scope,
-        f"{construct_id}Function",
-        description=description,
-        runtime=lambda_.Runtime.PYTHON_3_14,
-        architecture=lambda_.Architecture.ARM_64,
-        handler=handler,
-        code=python_bundle(REPO_ROOT / "lambda" / handler_dir, repo_files=TRAINING_FILES),
-        role=role,
-        timeout=timeout,
-        memory_size=256,
-        log_group=log_group,
-    )
-    ignore_cfn_lint(function.node.default_child, "W3005", CDK_ROLE_DEPENDENCY)
-    return function
+def _workflow_code(handler_dir: str) -> lambda_.Code:
+    """A workflow function's bundle: its handler folder plus the training modules it shares."""
+    return python_bundle(REPO_ROOT / "lambda" / handler_dir, repo_files=TRAINING_FILES)
