@@ -26,16 +26,6 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "predict")
 
 import predict_handler  # noqa: E402
 
-FAKE_AWS_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "AWS_CONFIG_FILE": "/dev/null",
-    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-}
-
 
 @dataclass(frozen=True)
 class FakeLambdaContext:
@@ -53,10 +43,8 @@ def lambda_context() -> FakeLambdaContext:
 
 
 @pytest.fixture(autouse=True)
-def handler_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+def handler_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_aws: dict) -> Iterator[Path]:
     """What the CDK sets for the function, fake AWS credentials, and fresh per-container caches."""
-    for name, value in FAKE_AWS_ENVIRONMENT.items():
-        monkeypatch.setenv(name, value)
     classes_file = tmp_path / "classes.json"
     classes_file.write_text(json.dumps(CLASS_NAMES))
     monkeypatch.setenv("CLASSES_FILE", str(classes_file))

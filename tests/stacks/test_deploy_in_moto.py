@@ -39,15 +39,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:moto.*")
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws(fake_aws):
     with mock_aws():
         boto3.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String")
         boto3.client("s3").create_bucket(Bucket=ASSET_BUCKET)

@@ -16,16 +16,6 @@ from training.cli import main
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 IMAGE_URI = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
-FAKE_AWS_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "AWS_CONFIG_FILE": "/dev/null",
-    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
 CLASSES = [
     {"id": 0, "name": "Chihuahua", "wnid": "n02085620"},
     {"id": 1, "name": "beagle", "wnid": "n02088364"},

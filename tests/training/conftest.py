@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_aws_helpers import FAKE_AWS_ENVIRONMENT, DeployedStage, deploy_stage
+from cli_aws_helpers import DeployedStage, deploy_stage
 from moto import mock_aws
 from prepare_trees import make_stanford_tree
 
@@ -25,11 +25,8 @@ def images_dir(stanford_tree: Path) -> Path:
 
 # --- AWS-facing commands: moto with fake credentials, and a deployed stage's stacks -------------
 @pytest.fixture
-def cli_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def cli_aws(fake_aws: dict) -> Iterator[None]:
     """Fake credentials and region, and every AWS call answered by moto."""
-    for name, value in FAKE_AWS_ENVIRONMENT.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
         yield
 

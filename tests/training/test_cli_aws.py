@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_aws_helpers import FAKE_AWS_ENVIRONMENT, deploy_storage_stack, deploy_training_stack, run_cli
+from cli_aws_helpers import deploy_storage_stack, deploy_training_stack, run_cli
 
 from training import aws, layout
 from training.errors import TrainingError
@@ -56,9 +56,7 @@ def test_stack_outputs_are_read_by_their_layout_names(cli_aws):
     }
 
 
-def test_no_region_is_a_clear_error(monkeypatch, capsys):
-    for name, value in FAKE_AWS_ENVIRONMENT.items():
-        monkeypatch.setenv(name, value)
+def test_no_region_is_a_clear_error(fake_aws, monkeypatch, capsys):
     monkeypatch.delenv("AWS_REGION")
     monkeypatch.delenv("AWS_DEFAULT_REGION")
 
@@ -68,9 +66,7 @@ def test_no_region_is_a_clear_error(monkeypatch, capsys):
     assert err.startswith("error: no AWS region configured: set AWS_REGION")
 
 
-def test_no_credentials_is_a_clear_error(monkeypatch, capsys):
-    for name, value in FAKE_AWS_ENVIRONMENT.items():
-        monkeypatch.setenv(name, value)
+def test_no_credentials_is_a_clear_error(fake_aws, monkeypatch, capsys):
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     for name in ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):

@@ -17,13 +17,7 @@ CLASSES = [{"id": i, "name": f"breed {i}", "wnid": f"n0{i}"} for i in range(3)]
 
 
 @pytest.fixture
-def s3(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def s3(fake_aws):
     with mock_aws():
         client = boto3.client("s3")
         client.create_bucket(Bucket=BUCKET)

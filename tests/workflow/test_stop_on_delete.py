@@ -26,13 +26,7 @@ IMAGE = "811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1"
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws(fake_aws):
     with mock_aws():
         yield
 
