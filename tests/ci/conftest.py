@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 
 import pytest
 from botocore.stub import Stubber
@@ -12,18 +10,12 @@ from smoke_fakes import Aws, StandIn, aws_client, handler_for
 
 
 @pytest.fixture
-def stand_in(monkeypatch: pytest.MonkeyPatch) -> Iterator[StandIn]:
+def stand_in(monkeypatch: pytest.MonkeyPatch, local_http) -> StandIn:
     for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)  # the client subprocess must reach 127.0.0.1 itself
     api = StandIn()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(api))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    api.stage_url = f"http://127.0.0.1:{server.server_port}/v1/"
-    yield api
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    api.stage_url = f"{local_http(handler_for(api))}/v1/"
+    return api
 
 
 @pytest.fixture

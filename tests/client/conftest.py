@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import random
 import socket
-import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -161,22 +160,11 @@ def handler_for(api: FakeApi) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that timed out and hung up is expected; keep stderr for the CLI."""
-
-
 @pytest.fixture
-def fake_api() -> Iterator[FakeApi]:
+def fake_api(local_http) -> FakeApi:
     api = FakeApi()
-    server = QuietServer(("127.0.0.1", 0), handler_for(api))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    api.stage_url = f"http://127.0.0.1:{server.server_port}/{STAGE}/"
-    yield api
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    api.stage_url = f"{local_http(handler_for(api))}/{STAGE}/"
+    return api
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ it creates training jobs already Completed (the tests set the ones they need bac
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import boto3
 import pytest
@@ -134,13 +133,9 @@ class _CloudFormation(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def response_url():
+def response_url(local_http):
     _CloudFormation.received = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _CloudFormation)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/response", _CloudFormation.received
-    server.shutdown()
+    return f"{local_http(_CloudFormation)}/response", _CloudFormation.received
 
 
 def cloudformation_event(request_type: str, url: str, state_machine_arn: str, group: str = "") -> dict:
