@@ -83,6 +83,8 @@ class ModelEndpoint(Construct):
                 f"invalid endpoint name {endpoint_name!r}: 1-63 letters, digits and hyphens, "
                 "starting and ending with a letter or digit (it comes from the stack name)"
             )
+        # The literal name: metrics and alarms need it before the endpoint resource exists.
+        self._name = endpoint_name
         image = image_classification_image(self)
 
         self.log_group = logs.LogGroup(
@@ -185,7 +187,6 @@ class ModelEndpoint(Construct):
 
     def _rollback_alarms(self, endpoint_name: str) -> tuple[cloudwatch.Alarm, cloudwatch.Alarm]:
         """The alarms a blue/green rollout watches; they also notify like every other alarm."""
-        self._name = endpoint_name
         errors = cloudwatch.Alarm(
             self,
             "ErrorsAlarm",

@@ -136,7 +136,6 @@ def write_pin(models_dir: Path, stage: str, pin: dict[str, Any]) -> Path:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
-    load_pinned_model(stage, path=path)
     return path
 
 
