@@ -8,7 +8,7 @@ from pathlib import Path
 
 from training.images import record_jpeg, write_image
 from training.parallel import Workers
-from training.recordio import RecordWriter
+from training.recordio import RecordWriter, check_written
 
 
 def write_image_folder(
@@ -48,9 +48,11 @@ def write_records(
     *,
     label: str,
 ) -> None:
-    """One record per source, in order, holding its JPEG shrunk so the shorter side is ``resize``."""
+    """One record per source, in order, holding its JPEG shrunk so the shorter side is ``resize``;
+    then the pair is read back as MXNet reads it, split records and ``.idx`` offsets included."""
     encode = partial(record_jpeg, shorter_side=resize)
     jpegs = workers.map(encode, [(source,) for source in sources], label=label)
     with RecordWriter(record_path, index_path) as writer:
         for (record_id, class_id), jpeg in zip(labels, jpegs, strict=True):
             writer.write_image(record_id, float(class_id), jpeg)
+    check_written(record_path, index_path, [(record_id, float(class_id)) for record_id, class_id in labels])
