@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import tarfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,18 +42,17 @@ def read_artifact(path: Path) -> Artifact:
     if not path.exists():
         raise ModelLoadError(f"{path}: no such file or folder")
     try:
-        archive = tarfile.open(path)
-    except (tarfile.TarError, OSError) as error:
-        raise ModelLoadError(f"{path}: not a model.tar.gz or a folder ({error})") from error
-    with archive:
-        members = {Path(m.name).name: m for m in archive.getmembers() if m.isfile()}
+        with tarfile.open(path) as archive:
+            members = {Path(m.name).name: m for m in archive.getmembers() if m.isfile()}
 
-        def read(name: str) -> bytes:
-            handle = archive.extractfile(members[name])
-            assert handle is not None  # regular files always have contents
-            return handle.read()
+            def read(name: str) -> bytes:
+                handle = archive.extractfile(members[name])
+                assert handle is not None  # regular files always have contents
+                return handle.read()
 
-        return _select(str(path), sorted(members), read)
+            return _select(str(path), sorted(members), read)
+    except (tarfile.TarError, EOFError, zlib.error) as error:
+        raise ModelLoadError(f"{path}: not a readable model.tar.gz ({error})") from error
 
 
 def _select(source: str, names: list[str], read) -> Artifact:  # noqa: ANN001 - a callable name -> bytes
