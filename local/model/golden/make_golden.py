@@ -166,7 +166,7 @@ def resnet50(num_classes: int) -> mx.sym.Symbol:
 def random_params(symbol, image_shape, rng):
     arg_shapes, _, aux_shapes = symbol.infer_shape(data=(1, *image_shape))
     args, aux = {}, {}
-    for name, shape in zip(symbol.list_arguments(), arg_shapes):
+    for name, shape in zip(symbol.list_arguments(), arg_shapes, strict=True):
         if name in ("data", "softmax_label"):
             continue
         if name.endswith("_weight"):
@@ -178,7 +178,7 @@ def random_params(symbol, image_shape, rng):
         else:
             value = rng.normal(0, 0.1, shape)
         args[name] = mx.nd.array(value.astype(np.float32))
-    for name, shape in zip(symbol.list_auxiliary_states(), aux_shapes):
+    for name, shape in zip(symbol.list_auxiliary_states(), aux_shapes, strict=True):
         data_bn = name.startswith("bn_data") and image_shape[1] > 100
         if name.endswith("_moving_mean"):
             value = rng.uniform(100, 140, shape) if data_bn else rng.normal(0, 0.2, shape)

@@ -1,4 +1,4 @@
-"""The ResNet-50 symbol with 120 classes, as the algorithm builds it (written by MXNet 1.9.1), loads and runs."""
+"""The ResNet-50 symbol with 120 classes, as the algorithm builds it (written by MXNet), loads and runs."""
 
 from __future__ import annotations
 
