@@ -29,8 +29,13 @@ MAX_IMAGE_BYTES = 4 * 1024 * 1024
 MAX_IMAGE_BASE64_CHARS = 4 * ((MAX_IMAGE_BYTES + 2) // 3)
 # A JSON body is the base64 image plus a little structure (field names, topK, whitespace).
 MAX_JSON_BODY_CHARS = MAX_IMAGE_BASE64_CHARS + 64 * 1024
-# Pillow's decompression-bomb threshold: dimensions beyond it are absurd for a photo of a dog.
-MAX_IMAGE_PIXELS = 89_478_485
+# The model sees 224x224 pixels. 8192x6144 fits the full-resolution output of a 48 MP or 50 MP phone
+# sensor (8000x6000, 8160x6120) and keeps a decoded image near 150 MB of RGB on the endpoint.
+MAX_IMAGE_PIXELS = 8192 * 6144  # 50,331,648
+# Photographs hold at most about 170 pixels per byte of file, even as a quality-1 progressive
+# grayscale JPEG of a smooth, upscaled scene (measured); a flat 1-bit PNG reaches over 8,000.
+# Above this an image is a decompression bomb or a drawing, never a photo worth a GPU call.
+MAX_PIXELS_PER_BYTE = 1_000
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -65,11 +70,30 @@ def decode_base64(text: str) -> bytes:
     try:
         # strict_mode checks the alphabet and padding in C: far cheaper than a regex over megabytes.
         return binascii.a2b_base64(text, strict_mode=True)
-    except (binascii.Error, ValueError) as error:
+    except (binascii.Error, ValueError):
         compact = "".join(text.split())  # line breaks from tools like `base64` without -w0
         if compact != text:
             return decode_base64(compact)
-        raise ValueError(f"the image is not valid base64 ({error})") from None
+        raise ValueError(_base64_problem(text)) from None
+
+
+_BASE64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+
+
+def _base64_problem(text: str) -> str:
+    """What is wrong with base64 that failed to decode, in the API's words (never binascii's)."""
+    for position, character in enumerate(text):
+        if character not in _BASE64_ALPHABET:
+            return (
+                f"the image is not valid base64: character {position:,} is {character!r}, "
+                "outside A-Z, a-z, 0-9, '+' and '/'"
+            )
+    if len(text) % 4:
+        return (
+            f"the image is not valid base64: {len(text):,} characters is not a multiple of 4 "
+            "(cut short, or missing its '=' padding)"
+        )
+    return "the image is not valid base64: '=' padding may only end it"
 
 
 # --- Responses --------------------------------------------------------------------------------
@@ -80,6 +104,7 @@ class ErrorCode:
     status: int
     code: str
     advice: str
+    retry_after_seconds: int | None = None  # sent as Retry-After: the error is worth retrying
 
 
 BAD_REQUEST = ErrorCode(
@@ -91,7 +116,7 @@ BAD_REQUEST = ErrorCode(
 PAYLOAD_TOO_LARGE = ErrorCode(
     413,
     "PayloadTooLarge",
-    f"Send at most {MAX_IMAGE_BYTES} bytes of image and at most {MAX_IMAGE_PIXELS} pixels; "
+    f"Send at most {MAX_IMAGE_BYTES:,} bytes of image and at most {MAX_IMAGE_PIXELS:,} pixels; "
     "the model sees 224x224 pixels, so a phone photo resized to 1024 px loses nothing "
     "(the client CLI does this for you).",
 )
@@ -110,11 +135,14 @@ MODEL_SERVICE_ERROR = ErrorCode(
     "The model service failed or answered in an unexpected form; retry later, and if it persists "
     "check the deployed model against its class list and the function's logs.",
 )
-THROTTLED = ErrorCode(429, "TooManyRequests", f"Retry after {RETRY_AFTER_SECONDS} seconds, with backoff.")
+THROTTLED = ErrorCode(
+    429, "TooManyRequests", f"Retry after {RETRY_AFTER_SECONDS} seconds, with backoff.", RETRY_AFTER_SECONDS
+)
 NOT_READY = ErrorCode(
     503,
     "ModelUnavailable",
     "The model endpoint is missing or not in service yet; retry later or check the deployment.",
+    RETRY_AFTER_SECONDS,
 )
 TIMEOUT = ErrorCode(504, "ModelTimeout", "The model did not answer in time; retry later.")
 INTERNAL = ErrorCode(500, "InternalError", "Retry later; if it persists, check the function's logs.")

@@ -84,7 +84,12 @@ def respond_safely(event: Any) -> Reply:
     except ApiError as error:
         logger.info(
             "Request refused",
-            extra={"status": error.error.status, "code": error.error.code, "reason": error.message},
+            extra={
+                "status": error.error.status,
+                "code": error.error.code,
+                "reason": error.message,
+                **({"detail": error.detail} if error.detail else {}),
+            },
         )
         return refusal(error)
     except Exception:
@@ -94,7 +99,9 @@ def respond_safely(event: Any) -> Reply:
 
 def refusal(error: ApiError) -> Reply:
     body = contract.error_body(error.error, error.message)
-    return Reply(error.error.status, body, error.error.code, error.headers)
+    retry_after = error.error.retry_after_seconds
+    headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+    return Reply(error.error.status, body, error.error.code, headers)
 
 
 def respond(event: Any) -> Reply:
@@ -215,12 +222,14 @@ def endpoint_error(error: ClientError, name: str) -> ApiError:
     if code == "ModelError":
         return ApiError(contract.MODEL_ERROR, "the model failed on this image")
     if code in THROTTLING_ERROR_CODES:
-        retry_after = {"Retry-After": str(contract.RETRY_AFTER_SECONDS)}
-        return ApiError(contract.THROTTLED, "the model is busy", retry_after)
+        return ApiError(contract.THROTTLED, "the model is busy")
     if code in NOT_READY_ERROR_CODES or (code == "ValidationError" and "not found" in sdk_message.lower()):
         return ApiError(contract.NOT_READY, "the model endpoint is not available")
     if code in SAGEMAKER_INTERNAL_ERROR_CODES:
         return ApiError(contract.MODEL_SERVICE_ERROR, "SageMaker failed to run the model")
+    if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+        # A 5xx the SDK could not name, such as a gateway's HTML error page: the service failed.
+        return ApiError(contract.MODEL_SERVICE_ERROR, "the model service answered with a server error")
     return ApiError(contract.INTERNAL, "the function could not call the model")
 
 

@@ -10,6 +10,7 @@ import binascii
 import json
 from typing import Any
 
+from image_decode import UndecodableImage, check_decodes
 from image_header import CorruptImage, ImageHeader, UnsupportedImageType, read_image_header
 
 import api_contract as contract
@@ -22,13 +23,11 @@ _BASE64_IMAGE_STARTS = (b"/9j/", b"iVBORw0KGgo")
 class ApiError(Exception):
     """A request the API refuses; ``message`` says what was wrong, the error code how to fix it."""
 
-    def __init__(
-        self, error: contract.ErrorCode, message: str, headers: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, error: contract.ErrorCode, message: str, *, detail: str = "") -> None:
         super().__init__(message)
         self.error = error
         self.message = message
-        self.headers = headers or {}
+        self.detail = detail  # for the log only: a library's own words, never sent to the client
 
 
 def lowercase_headers(event: Any) -> dict[str, str]:
@@ -168,6 +167,7 @@ def decode_image(base64_image: str) -> bytes:
 
 
 def check_image(image: bytes) -> ImageHeader:
+    """The header of an image the endpoint can decode; pixel limits first, then a full decode."""
     try:
         header = read_image_header(image)
     except UnsupportedImageType as error:
@@ -183,6 +183,17 @@ def check_image(image: bytes) -> ImageHeader:
             f"the image is {header.width:,}x{header.height:,} = {header.pixels:,} pixels, "
             f"over the {contract.MAX_IMAGE_PIXELS:,}-pixel limit",
         )
+    if header.pixels > contract.MAX_PIXELS_PER_BYTE * len(image):
+        raise ApiError(
+            contract.BAD_REQUEST,
+            f"the image claims {header.width:,}x{header.height:,} = {header.pixels:,} pixels in only "
+            f"{len(image):,} bytes, over {contract.MAX_PIXELS_PER_BYTE:,} pixels per byte: "
+            "no photograph compresses that far",
+        )
+    try:
+        check_decodes(image, header)
+    except UndecodableImage as error:
+        raise ApiError(contract.BAD_REQUEST, str(error), detail=error.detail) from None
     return header
 
 

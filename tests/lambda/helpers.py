@@ -134,3 +134,24 @@ def jpeg_header_claiming(width: int, height: int) -> bytes:
 # --- Endpoint answers -------------------------------------------------------------------------
 def endpoint_answer(probabilities: list[float] | None = None) -> bytes:
     return json.dumps(PROBABILITIES if probabilities is None else probabilities).encode()
+
+
+def padded_to(data: bytes, length: int) -> bytes:
+    """``data`` with zero bytes after its end marker up to ``length``: decoders stop before them."""
+    assert len(data) <= length, f"the image is already {len(data)} bytes, over {length}"
+    return data + bytes(length - len(data))
+
+
+def blank_png(width: int, height: int) -> bytes:
+    """A real, decodable 1-bit PNG: the fewest bytes per pixel Pillow writes."""
+    return _encode(Image.new("1", (width, height), 0), "PNG")
+
+
+def refusal_message(error: Any, message: str) -> str:
+    """The whole message the API sends for ``error`` (an ``api_contract.ErrorCode``)."""
+    return f"{message}. {error.advice}"
+
+
+def noise_png(width: int, height: int) -> bytes:
+    """A real PNG of random grey pixels: its image data barely compresses, so cuts land inside it."""
+    return _encode(Image.effect_noise((width, height), 64), "PNG")

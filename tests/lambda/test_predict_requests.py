@@ -20,11 +20,9 @@ from .helpers import (
     error_of,
     image_json_event,
     jpeg_bytes,
-    jpeg_header_claiming,
     json_event,
     make_event,
     png_bytes,
-    png_header_claiming,
     raw_image_event,
 )
 
@@ -304,27 +302,6 @@ def test_decoded_image_over_the_limit_is_too_large_and_says_its_size(endpoint, l
         api_contract.PAYLOAD_TOO_LARGE,
         "the image is 4,194,305 bytes, over the 4,194,304-byte limit",
     )
-
-
-@pytest.mark.parametrize(
-    "header", [png_header_claiming(20_000, 20_000), jpeg_header_claiming(65_535, 65_535)], ids=["png", "jpeg"]
-)
-def test_image_over_the_pixel_limit_is_too_large(endpoint, lambda_context, header):
-    response = call(image_json_event(header), lambda_context)
-
-    assert_refused(
-        response, api_contract.PAYLOAD_TOO_LARGE, f"over the {api_contract.MAX_IMAGE_PIXELS:,}-pixel limit"
-    )
-
-
-def test_image_at_the_pixel_limit_is_accepted(endpoint, lambda_context):
-    endpoint.answers()
-    width = 10_000
-    height = api_contract.MAX_IMAGE_PIXELS // width
-
-    response = call(image_json_event(png_header_claiming(width, height)), lambda_context)
-
-    assert response["statusCode"] == 200
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "image/gif"])
