@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import predict_handler
 import predict_request
 import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
 import api_contract
@@ -208,3 +211,74 @@ def test_class_list_is_read_once_per_container(endpoint, lambda_context, handler
     response = request(lambda_context)
 
     assert response["statusCode"] == 200
+
+
+# --- Answers that are not the SDK's kind of error ---------------------------------------------
+
+
+class _RawBody:
+    """The raw HTTP body botocore's parser streams from."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_):
+        yield self._data
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_html_error_page_from_the_endpoint_is_a_bad_gateway(lambda_context, monkeypatch, status):
+    # A real client and botocore's real parser, fed the HTML page a gateway in front of the model
+    # answers with: the SDK names no error code, only the status ("502").
+    html = b"<html><head><title>Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
+    config = predict_handler.ENDPOINT_CLIENT_CONFIG.merge(Config(retries={"total_max_attempts": 1}))
+    client = boto3.client("sagemaker-runtime", region_name="us-east-1", config=config)
+    client.meta.events.register(
+        "before-send",
+        lambda request, **_: AWSResponse(request.url, status, {"Content-Type": "text/html"}, _RawBody(html)),
+    )
+    monkeypatch.setattr(predict_handler, "sagemaker_runtime_client", lambda: client)
+
+    response = request(lambda_context)
+
+    assert response["statusCode"] == 502
+    assert error_of(response) == {
+        "code": "ModelServiceError",
+        "message": "the model service answered with a server error. "
+        + api_contract.MODEL_SERVICE_ERROR.advice,
+    }
+
+
+def test_unnamed_client_error_below_500_stays_an_internal_error(endpoint, lambda_context):
+    endpoint.fails("418", "I'm a teapot", 418)
+
+    response = request(lambda_context)
+
+    assert response["statusCode"] == 500
+
+
+@pytest.mark.parametrize(
+    "fail",
+    [
+        lambda endpoint, monkeypatch: endpoint.fails("ModelNotReadyException", "Model is not ready", 429),
+        lambda endpoint, monkeypatch: endpoint.fails("ValidationError", "Endpoint x not found."),
+        lambda endpoint, monkeypatch: endpoint.raises(EndpointConnectionError(endpoint_url=ENDPOINT_URL)),
+        lambda endpoint, monkeypatch: monkeypatch.setenv("ENDPOINT_NAME", ""),
+    ],
+    ids=["not-ready", "missing", "unreachable", "no-model-deployed"],
+)
+def test_model_unavailable_carries_retry_after(endpoint, lambda_context, monkeypatch, fail):
+    fail(endpoint, monkeypatch)
+
+    response = request(lambda_context)
+
+    assert (response["statusCode"], error_of(response)["code"]) == (503, "ModelUnavailable")
+    assert response["headers"]["Retry-After"] == str(api_contract.RETRY_AFTER_SECONDS)
+
+
+def test_errors_not_worth_retrying_carry_no_retry_after(endpoint, lambda_context):
+    endpoint.fails("ModelError", SDK_MESSAGE, 424)
+
+    response = request(lambda_context)
+
+    assert "Retry-After" not in response["headers"]

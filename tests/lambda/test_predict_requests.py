@@ -333,3 +333,23 @@ def test_image_is_checked_before_top_k(endpoint, lambda_context):
     response = call(json_event({"image": "", "topK": 0}), lambda_context)
 
     assert error_of(response)["message"].startswith("the image is empty")
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("abc", "3 characters is not a multiple of 4 (cut short, or missing its '=' padding)"),
+        ("abcde", "5 characters is not a multiple of 4 (cut short, or missing its '=' padding)"),
+        ("ab=c", "'=' padding may only end it"),
+        ("abc*", "character 3 is '*', outside A-Z, a-z, 0-9, '+' and '/'"),
+        ("ab-_", "character 2 is '-', outside A-Z, a-z, 0-9, '+' and '/'"),
+    ],
+)
+def test_bad_base64_is_explained_in_the_apis_words(endpoint, lambda_context, text, problem):
+    response = call(json_event({"image": text}), lambda_context)
+
+    assert error_of(response)["message"] == (
+        f"the image is not valid base64: {problem}. {api_contract.BAD_REQUEST.advice}"
+    )
+    for library_text in ("Incorrect padding", "Only base64 data", "Excess data", "binascii"):
+        assert library_text not in response["body"]
