@@ -1,9 +1,10 @@
 """Check each source image and produce what the algorithm reads: RGB JPEG.
 
 Functions here run in worker processes: they take and return plain values and never raise for a
-bad image. A valid RGB JPEG is recognised from its header and its end-of-image marker without
-decoding it (the fast path, taken by almost every Stanford Dogs file) and is copied byte for byte;
-anything else is decoded in full, so truncated and corrupt files are caught.
+bad image. A valid upright RGB JPEG is recognised from its header (EXIF included) and its
+end-of-image marker without decoding it (the fast path, taken by almost every Stanford Dogs file)
+and is copied byte for byte; anything else is decoded in full, so truncated and corrupt files are
+caught, and re-encoded as an upright RGB JPEG.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ KNOWN_MAGIC = {
     b"BM": "BMP",
     b"RIFF": "WEBP",
 }
+# MXNet decodes pixels as stored and ignores EXIF: a photo tagged to be shown turned would train
+# turned, so it is re-encoded upright (a copy would keep the tag and the stored pixels).
+EXIF_ORIENTATION_TAG = 0x0112
+UPRIGHT = 1
+TURNED = range(2, 9)
 MODE_REASONS = {"L": "grayscale", "LA": "grayscale", "CMYK": "CMYK", "I;16": "16-bit", "I": "32-bit"}
 
 COPY, CONVERT, SKIP = "copy", "convert", "skip"
@@ -56,7 +62,12 @@ def inspect_image(path: str) -> Inspection:
                 return Inspection(SKIP, "empty file")
             file.seek(0)
             with Image.open(file) as image:
-                if image.format in JPEG_FORMATS and image.mode == "RGB" and _ends_with(file, JPEG_END):
+                if (
+                    image.format in JPEG_FORMATS
+                    and image.mode == "RGB"
+                    and _ends_with(file, JPEG_END)
+                    and exif_orientation(image) == UPRIGHT
+                ):
                     return Inspection(COPY)
                 image.load()  # decodes everything: a truncated or corrupt file raises here
                 reasons = conversion_reasons(image, Path(path).suffix)
@@ -71,6 +82,13 @@ def inspect_image(path: str) -> Inspection:
     if reasons:
         return Inspection(CONVERT, "; ".join(reasons) + ": re-encoded as RGB JPEG")
     return Inspection(COPY)
+
+
+def exif_orientation(image: Image.Image) -> int:
+    """The EXIF orientation that turns ``image`` upright: 2 to 8, else ``UPRIGHT`` (1), which also
+    stands for none and for values outside the standard's 1 to 8 (that no viewer applies)."""
+    orientation = image.getexif().get(EXIF_ORIENTATION_TAG, UPRIGHT)
+    return orientation if orientation in TURNED else UPRIGHT
 
 
 def _ends_with(file: io.BufferedReader, marker: bytes) -> bool:
@@ -91,6 +109,8 @@ def conversion_reasons(image: Image.Image, suffix: str) -> list[str]:
     if image.format not in JPEG_FORMATS:
         named_jpeg = suffix.lower() in (".jpg", ".jpeg")
         reasons.append(f"{image.format} data in a {suffix} file" if named_jpeg else f"{image.format} image")
+    if (orientation := exif_orientation(image)) != UPRIGHT:
+        reasons.append(f"EXIF orientation {orientation}, which MXNet ignores")
     if _has_transparency(image):
         reasons.append("transparency")
     elif image.mode == "P":

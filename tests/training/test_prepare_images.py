@@ -6,9 +6,10 @@ import io
 
 import pytest
 from PIL import Image
-from prepare_trees import image_bytes
+from prepare_trees import TREE_FOLDERS, copy_rgb_images, image_bytes, run_prepare
 
-from training.images import CONVERT, COPY, SKIP, inspect_image, record_jpeg, shrunk_size
+from training.images import CONVERT, COPY, SKIP, inspect_image, record_jpeg, shrunk_size, write_image
+from training.layout import SPLITS, image_dir
 
 
 def write(tmp_path, name: str, data: bytes) -> str:
@@ -57,3 +58,62 @@ def test_record_jpeg_is_an_rgb_jpeg_with_the_shorter_side_resized(tmp_path):
     source = write(tmp_path, "gray.jpg", image_bytes("L", (120, 90), 99))
     with Image.open(io.BytesIO(record_jpeg(source, 45))) as image:
         assert (image.format, image.mode, image.size) == ("JPEG", "RGB", (60, 45))
+
+
+def jpeg_with_orientation(orientation: int, size: tuple[int, int] = (40, 30)) -> bytes:
+    image = Image.new("RGB", size, (200, 30, 30))
+    image.paste(Image.new("RGB", (size[0] // 4, size[1]), (0, 0, 0)))  # a dark band on the stored left
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("orientation", [2, 3, 4, 5, 6, 7, 8])
+def test_an_rgb_jpeg_turned_by_exif_is_converted(tmp_path, orientation):
+    inspection = inspect_image(write(tmp_path, "turned.jpg", jpeg_with_orientation(orientation)))
+    assert inspection == (
+        CONVERT,
+        f"EXIF orientation {orientation}, which MXNet ignores: re-encoded as RGB JPEG",
+    )
+
+
+@pytest.mark.parametrize("orientation", [0, 1, 9])
+def test_an_rgb_jpeg_upright_or_with_an_orientation_no_viewer_applies_is_copied(tmp_path, orientation):
+    assert inspect_image(write(tmp_path, "upright.jpg", jpeg_with_orientation(orientation))) == (COPY, "")
+
+
+def test_a_grayscale_jpeg_turned_by_exif_names_both_reasons(tmp_path):
+    image = Image.new("L", (40, 30), 90)
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif.tobytes())
+    inspection = inspect_image(write(tmp_path, "gray.jpg", buffer.getvalue()))
+    assert inspection.reason == "EXIF orientation 8, which MXNet ignores; grayscale: re-encoded as RGB JPEG"
+
+
+def test_a_converted_exif_turned_jpeg_is_written_upright_without_the_tag(tmp_path):
+    source = write(tmp_path, "turned.jpg", jpeg_with_orientation(6))  # shown turned 90 degrees clockwise
+    write_image(source, str(tmp_path / "out.jpg"), CONVERT)
+
+    with Image.open(tmp_path / "out.jpg") as image:
+        assert image.size == (30, 40)
+        assert image.getexif().get(0x0112) is None
+        assert sum(image.getpixel((15, 2))) < 150 and sum(image.getpixel((15, 37))) > 150  # band on top
+
+
+def test_lst_prepare_re_encodes_an_exif_turned_jpeg_and_reports_it(images_dir, tmp_path):
+    tree = copy_rgb_images(images_dir, tmp_path / "Images", TREE_FOLDERS[:2], per_breed=4)
+    turned = f"{TREE_FOLDERS[0]}/turned.jpg"
+    (tree / turned).write_bytes(jpeg_with_orientation(6))
+
+    report = run_prepare(tree, tmp_path / "out")
+
+    assert report["reencoded"] == [
+        {"path": turned, "reason": "EXIF orientation 6, which MXNet ignores: re-encoded as RGB JPEG"}
+    ]
+    split = next(split for split in SPLITS if (tmp_path / "out" / image_dir(split) / turned).exists())
+    with Image.open(tmp_path / "out" / image_dir(split) / turned) as image:
+        assert image.size == (30, 40) and image.getexif().get(0x0112) is None
