@@ -130,8 +130,9 @@ def positive_int(text: str) -> int:
 def aws_clients(region: str | None) -> tuple[Any, Any]:
     import boto3  # here, not at import: the tests never create a real client
 
-    # boto3 reads AWS_DEFAULT_REGION; the CDK CLI and GitHub's credentials action also set AWS_REGION.
-    session = boto3.session.Session(region_name=region or os.environ.get("AWS_REGION") or None)
+    from training.aws import environment_region
+
+    session = boto3.session.Session(region_name=region or environment_region())
     if session.region_name is None:
         raise SmokeError("no AWS region: pass --region or set AWS_REGION")
     return session.client("cloudformation"), session.client("apigateway")

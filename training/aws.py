@@ -1,7 +1,10 @@
 """AWS access for the commands: clients, the stacks' outputs, and errors a person can act on.
 
-Clients take their region and credentials from boto3's usual chain (``AWS_PROFILE``,
-``AWS_REGION``, ``~/.aws/config``), the same chain ``cdk deploy`` used. Commands wrap their work in
+Clients take their credentials from boto3's usual chain (``AWS_PROFILE``, ``~/.aws/config``), the
+same chain ``cdk deploy`` used, and their region from ``AWS_REGION``, else ``AWS_DEFAULT_REGION``,
+else the profile: the AWS CLI's order. botocore itself reads only ``AWS_DEFAULT_REGION``, while
+the CDK CLI and GitHub's credentials action set ``AWS_REGION``; ``environment_region`` reads it,
+for these commands and for ``smoke``. Commands wrap their work in
 ``reported_errors`` so a missing region, missing credentials or an AWS refusal prints one line.
 """
 
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -37,7 +41,13 @@ def new_session() -> Any:
 
     core = botocore.session.get_session()
     core.register_component("data_loader", _shared_loader())
-    return boto3.session.Session(botocore_session=core)
+    return boto3.session.Session(botocore_session=core, region_name=environment_region())
+
+
+def environment_region() -> str | None:
+    """``AWS_REGION``, which botocore ignores; None leaves the region to botocore's own chain
+    (``AWS_DEFAULT_REGION``, then the profile's ``region``)."""
+    return os.environ.get("AWS_REGION") or None
 
 
 @functools.cache

@@ -66,6 +66,33 @@ def test_no_region_is_a_clear_error(fake_aws, monkeypatch, capsys):
     assert err.startswith("error: no AWS region configured: set AWS_REGION")
 
 
+def test_aws_region_alone_configures_the_region(cli_aws, monkeypatch, capsys):
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+
+    status, _, err = run_cli(capsys, "train", "--stage", "dev", "--yes")
+
+    assert status == 1  # nothing is deployed in moto's eu-west-1: the command got as far as asking
+    assert err == (
+        "error: stack DogBreeds-dev-Training is not deployed in eu-west-1: "
+        "run `npx cdk deploy --all -c stage=dev` first\n"
+    )
+
+
+def test_aws_region_wins_over_aws_default_region(fake_aws, monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+
+    assert aws.region_of(aws.client("s3")) == "eu-west-1"
+
+
+def test_aws_default_region_alone_configures_the_region(fake_aws, monkeypatch):
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
+
+    assert aws.region_of(aws.client("s3")) == "us-west-2"
+
+
 def test_no_credentials_is_a_clear_error(fake_aws, monkeypatch, capsys):
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
