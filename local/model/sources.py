@@ -44,10 +44,11 @@ def _advice(error: Exception, what: str) -> ModelLoadError:
     return ModelLoadError(f"{what}: {error}")
 
 
-def download_s3(url: str, folder: Path, region: str | None, progress: Any = sys.stderr) -> Path:
+def download_s3(url: str, folder: Path, region: str | None, progress: Any = None) -> Path:
     """Download the object to ``folder``, printing the progress; returns the local path."""
     from botocore.exceptions import BotoCoreError, ClientError
 
+    progress = progress or sys.stderr  # looked up per call, so that redirections of stderr apply
     bucket, key = split_s3_url(url)
     target = Path(folder) / Path(key).name
     try:
@@ -63,7 +64,7 @@ def download_s3(url: str, folder: Path, region: str | None, progress: Any = sys.
                 last = now
                 percent = 100 * done / size if size else 100
                 print(
-                    f"\rDownloading {url}: {done / 1e6:.1f}/{size / 1e6:.1f} MB ({percent:.0f}%)",
+                    f"\rDownloading {url}: {done / 1e6:.2f}/{size / 1e6:.2f} MB ({percent:.0f}%)",
                     end="\n" if done >= size else "",
                     file=progress,
                     flush=True,
