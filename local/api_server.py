@@ -42,6 +42,8 @@ STAGE = "local"
 FUNCTION_NAME = f"DogBreeds-{STAGE}-Serving-PredictFunction"
 # API Gateway's payload limit for REST APIs.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
+# A refused body larger than this is not read: the connection is closed on the client instead.
+MAX_DISCARDED_BYTES = 8 * MAX_REQUEST_BYTES
 API_KEY_HEADER = "x-api-key"
 # The preflight answer of the stack's default_cors_preflight_options.
 CORS_ALLOW_METHODS = "POST,OPTIONS"
@@ -379,12 +381,22 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_REQUEST_BYTES:
             cors = "*" if "*" in self.server.settings.allowed_origins else None
-            self.close_connection = True  # the body stays unread
+            self._discard(length)
+            self.close_connection = True
             self._send(gateway_error(413, "REQUEST_TOO_LARGE", "Request Too Long", cors))
             return
         body = self.rfile.read(length) if length else b""
         request = Request(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
         self._send(route(request, self.server.settings, self.server.function))
+
+    def _discard(self, length: int) -> None:
+        """Read and drop a refused body (up to a bound), so the client reads the answer, not a reset."""
+        left = min(length, MAX_DISCARDED_BYTES)
+        while left > 0:
+            chunk = self.rfile.read(min(left, 1 << 16))
+            if not chunk:
+                break
+            left -= len(chunk)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _handle
 
