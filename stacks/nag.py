@@ -11,7 +11,18 @@ from constructs import IConstruct, IValidation
 
 
 def acknowledge(construct: IConstruct, rule: str, reason: str) -> None:
-    """Acknowledge ``rule`` (``AwsSolutions-XX`` or ``AwsSolutions-XX[finding]``) on ``construct``."""
+    """Acknowledge ``rule`` (``AwsSolutions-XX`` or ``AwsSolutions-XX[finding]``) on ``construct``.
+
+    A policy's ``Resource::*`` finding is acknowledged like any wildcard resource (see
+    ``acknowledge_resource``): its reason then names every action granted on ``*``.
+    """
+    if rule == "AwsSolutions-IAM5[Resource::*]":
+        acknowledge_resource(construct, "*", "", reason)
+        return
+    _acknowledge(construct, rule, reason)
+
+
+def _acknowledge(construct: IConstruct, rule: str, reason: str) -> None:
     if not rule.startswith("AwsSolutions-") or len(reason) < 20:
         raise ValueError(f"acknowledge {rule!r} with an AwsSolutions rule id and a real reason")
     Validations.of(construct).acknowledge(Acknowledgment(id=rule, reason=reason))
@@ -31,6 +42,9 @@ CDK_ROLE_DEPENDENCY = (
 def acknowledge_resource(construct: IConstruct, arn: str, suffix: str, reason: str) -> None:
     """Acknowledge the IAM5 finding for the wildcard resource ``arn + suffix`` on ``construct``.
 
+    When ``construct`` is a policy, the recorded reason ends with every action it grants on that
+    resource, so a reviewer sees what the wildcard allows, and a new action cannot slip in unnamed.
+
     cdk-nag names the finding after the resource as it appears in the final template, and a
     reference to another stack only takes that form once the app resolves references. So the
     finding is worked out in a construct validation, which runs after that and before cdk-nag.
@@ -44,9 +58,26 @@ class _LateAcknowledgment:
         self._construct, self._arn, self._suffix, self._reason = construct, arn, suffix, reason
 
     def validate(self) -> list[str]:
-        flattened = _flatten(Stack.of(self._construct).resolve(self._arn))
-        acknowledge(self._construct, f"AwsSolutions-IAM5[Resource::{flattened}{self._suffix}]", self._reason)
+        stack = Stack.of(self._construct)
+        resource = _flatten(stack.resolve(self._arn)) + self._suffix
+        document = getattr(self._construct, "document", None)
+        actions = _actions_on(stack.resolve(document), resource) if document is not None else []
+        reason = f"{self._reason} (actions: {', '.join(actions)})" if actions else self._reason
+        _acknowledge(self._construct, f"AwsSolutions-IAM5[Resource::{resource}]", reason)
         return []
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _actions_on(document: dict[str, Any] | None, resource: str) -> list[str]:
+    """The actions a resolved policy document allows on ``resource`` (flattened as cdk-nag does)."""
+    actions: set[str] = set()
+    for statement in (document or {}).get("Statement", []):
+        if any(_flatten(r) == resource for r in _as_list(statement.get("Resource", []))):
+            actions.update(_as_list(statement.get("Action", [])))
+    return sorted(actions)
 
 
 def _flatten(node: Any) -> str:

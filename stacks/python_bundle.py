@@ -98,6 +98,7 @@ def python_function(
     role_description: str | None = None,
     tracing: lambda_.Tracing | None = None,
     environment: Mapping[str, str] | None = None,
+    reserved_concurrency: int | None = None,
 ) -> lambda_.Function:
     """A function with constructs ``<id_prefix>LogGroup``, ``<id_prefix>Role``, ``<id_prefix>Function``.
 
@@ -128,6 +129,7 @@ def python_function(
         tracing=tracing,
         log_group=log_group,
         environment=dict(environment or {}),
+        reserved_concurrent_executions=reserved_concurrency,
     )
     ignore_cfn_lint(function.node.default_child, "W3005", CDK_ROLE_DEPENDENCY)
     return function

@@ -68,6 +68,7 @@ class ServingStack(Stack):
             class_names=list(model.class_names),
             allowed_origins=list(config.cors_allowed_origins),
             memory_mb=config.function_memory_mb,
+            reserved_concurrency=config.function_reserved_concurrency,
             log_retention=log_retention,
             metrics_namespace=APP_NAME,
         )

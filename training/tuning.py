@@ -102,6 +102,8 @@ def tuning_request(
         },
         "StoppingCondition": budget.stopping_condition(),
         "EnableManagedSpotTraining": budget.spot,
+        # The built-in algorithm needs no network; SageMaker moves the data in and the model out.
+        "EnableNetworkIsolation": True,
     }
     return {
         "HyperParameterTuningJobName": name,

@@ -124,6 +124,9 @@ class ModelEndpoint(Construct):
             self,
             "Model",
             execution_role_arn=self.role.role_arn,
+            # The built-in algorithm's container needs no network: SageMaker itself fetches the
+            # artifact and writes data capture.
+            enable_network_isolation=True,
             primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
                 image=image.uri, model_data_url=artifact.url
             ),

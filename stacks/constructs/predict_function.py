@@ -32,6 +32,7 @@ class PredictFunction(Construct):
         class_names: list[str],
         allowed_origins: list[str],
         memory_mb: int,
+        reserved_concurrency: int,
         log_retention: logs.RetentionDays,
         metrics_namespace: str,
     ) -> None:
@@ -51,6 +52,8 @@ class PredictFunction(Construct):
             log_retention=log_retention,
             timeout=Duration.seconds(api_contract.LAMBDA_TIMEOUT_SECONDS),
             memory_mb=memory_mb,
+            # Beyond it, API Gateway answers 503 ServiceBusy (PredictApi's gateway response).
+            reserved_concurrency=reserved_concurrency,
             tracing=lambda_.Tracing.ACTIVE,
             environment={
                 "ENDPOINT_NAME": endpoint_name,

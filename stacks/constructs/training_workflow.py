@@ -27,6 +27,17 @@ from training import hyperparameters, layout, metrics
 JOB_LOG_KINDS = ("TrainingJobs", "TransformJobs")
 # The jobs the destroy-time clean-up stops (when tagged with the stage), by ARN resource type.
 STOPPED_JOB_ARNS = ("training-job", "hyper-parameter-tuning-job", "transform-job")
+# The clean-up's calls for each of those kinds: Stop (by ARN, in that order) and List (no resource).
+STOP_ON_DELETE_STOPS = (
+    "sagemaker:StopTrainingJob",
+    "sagemaker:StopHyperParameterTuningJob",
+    "sagemaker:StopTransformJob",
+)
+STOP_ON_DELETE_LISTS = (
+    "sagemaker:ListTrainingJobs",
+    "sagemaker:ListHyperParameterTuningJobs",
+    "sagemaker:ListTransformJobs",
+)
 TRAINING_FILES = [
     "training/__init__.py",
     "training/layout.py",
@@ -287,6 +298,8 @@ class TrainingWorkflow(Construct):
                 },
                 "StoppingCondition": stopping,
                 "EnableManagedSpotTraining": spot,
+                # The built-in algorithm needs no network; SageMaker moves the data and checkpoints.
+                "EnableNetworkIsolation": True,
                 "CheckpointConfig": {"S3Uri.$": "$.prepared.checkpointUri"},
                 "Tags": layout.job_tags(self.stage),
             },
@@ -332,7 +345,13 @@ class TrainingWorkflow(Construct):
             log_retention=log_retention,
             timeout=Duration.minutes(5),
         )
-        self.state_machine.grant_read(function)  # ListExecutions
+        # Only the two calls it makes: grant_read would add states:ListStateMachines on a state
+        # machine ARN (an account-wide action, so it cannot work there) and Describe* on "*".
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:ListExecutions"], resources=[self.state_machine.state_machine_arn]
+            )
+        )
         self.state_machine.grant_execution(function, "states:StopExecution")
         tagged = {
             "StringEquals": {
@@ -342,11 +361,7 @@ class TrainingWorkflow(Construct):
         }
         function.add_to_role_policy(
             iam.PolicyStatement(
-                actions=[
-                    "sagemaker:StopTrainingJob",
-                    "sagemaker:StopHyperParameterTuningJob",
-                    "sagemaker:StopTransformJob",
-                ],
+                actions=list(STOP_ON_DELETE_STOPS),
                 resources=[self._arn(kind, "*") for kind in STOPPED_JOB_ARNS],
                 conditions=tagged,
             )
@@ -356,16 +371,9 @@ class TrainingWorkflow(Construct):
                 actions=["sagemaker:ListTags"], resources=[self._arn(kind, "*") for kind in STOPPED_JOB_ARNS]
             )
         )
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "sagemaker:ListTrainingJobs",
-                    "sagemaker:ListHyperParameterTuningJobs",
-                    "sagemaker:ListTransformJobs",
-                ],
-                resources=["*"],
-            )
-        )
+        # List calls take no resource: they are granted on "*".
+        unscoped = [*STOP_ON_DELETE_LISTS, *([] if self.retain_models else ["sagemaker:ListModelPackages"])]
+        function.add_to_role_policy(iam.PolicyStatement(actions=unscoped, resources=["*"]))
         resource = CustomResource(
             self,
             "StopOnDelete",
@@ -379,9 +387,6 @@ class TrainingWorkflow(Construct):
         )
         if not self.retain_models:
             function.add_to_role_policy(
-                iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"])
-            )
-            function.add_to_role_policy(
                 iam.PolicyStatement(
                     actions=["sagemaker:DeleteModelPackage"],
                     resources=[self._arn("model-package", f"{self.model_package_group_name.lower()}/*")],
@@ -391,7 +396,7 @@ class TrainingWorkflow(Construct):
         # Deleted before the function's permissions (and, through its properties, the state
         # machine), so it can still act.
         resource.node.add_dependency(function.role)
-        self._acknowledge_stop_on_delete(function)
+        self._acknowledge_stop_on_delete(function, unscoped)
         return resource
 
     def _acknowledge_findings(self, data_bucket: s3.IBucket, check_function: lambda_.Function) -> None:
@@ -451,29 +456,29 @@ class TrainingWorkflow(Construct):
             for arn, suffix, reason in resources:
                 acknowledge_resource(policy, arn, suffix, reason)
 
-    def _acknowledge_stop_on_delete(self, function: lambda_.Function) -> None:
+    def _acknowledge_stop_on_delete(self, function: lambda_.Function, unscoped: list[str]) -> None:
         policy = function.role.node.find_child("DefaultPolicy")
         acknowledge(
             policy,
             "AwsSolutions-IAM5[Resource::*]",
-            "the List calls for training, tuning and transform jobs and model packages take no resource",
+            f"{', '.join(unscoped)}: List calls have no resource-level permissions",
         )
         if not self.retain_models:
             acknowledge_resource(
                 policy,
                 self._arn("model-package", f"{self.model_package_group_name.lower()}/*"),
                 "",
-                "deletes the versions of this stage's own model package group, so the group can go",
+                "sagemaker:DeleteModelPackage on versions of this stage's own model package group only, "
+                "so the group can be deleted",
             )
-        tagged = "limited by condition to jobs tagged with this project and stage"
-        acknowledge_resource(policy, self._arn("training-job", "*"), "", f"StopTrainingJob is {tagged}")
-        acknowledge_resource(
-            policy,
-            self._arn("hyper-parameter-tuning-job", "*"),
-            "",
-            f"StopHyperParameterTuningJob is {tagged}",
-        )
-        acknowledge_resource(policy, self._arn("transform-job", "*"), "", f"StopTransformJob is {tagged}")
+        tagged = "is limited by condition to jobs tagged with this project and stage"
+        for kind, stop in zip(STOPPED_JOB_ARNS, STOP_ON_DELETE_STOPS, strict=True):
+            acknowledge_resource(
+                policy,
+                self._arn(kind, "*"),
+                "",
+                f"{stop} {tagged}; sagemaker:ListTags reads the tags that tell whether a job is the stage's",
+            )
         acknowledge_resource(
             policy,
             Stack.of(self).format_arn(
@@ -483,7 +488,7 @@ class TrainingWorkflow(Construct):
                 arn_format=ArnFormat.COLON_RESOURCE_NAME,
             ),
             ":*",
-            "executions of this stack's state machine only",
+            "states:StopExecution on executions of this stack's state machine only",
         )
 
 

@@ -102,6 +102,11 @@ def test_endpoint_uses_a_gpu_instance_and_the_stage_instance_count(dev, prod):
         )
 
 
+def test_model_container_is_isolated_from_the_network(dev):
+    _, model = only(dev.serving, "AWS::SageMaker::Model")
+    assert model["Properties"]["EnableNetworkIsolation"] is True
+
+
 def test_model_waits_for_its_execution_role_policy(dev):
     _, model = only(dev.serving, "AWS::SageMaker::Model")
     assert any(dep.startswith("ModelExecutionRoleDefaultPolicy") for dep in model["DependsOn"])
@@ -175,6 +180,12 @@ def test_function_runs_the_newest_python_on_arm64_with_tracing(dev):
             "TracingConfig": {"Mode": "Active"},
         },
     )
+
+
+def test_function_has_the_stage_reserved_concurrency(dev, prod):
+    for synthesized, reserved in ((dev, 10), (prod, 100)):
+        _, function = only(synthesized.serving, "AWS::Lambda::Function")
+        assert function["Properties"]["ReservedConcurrentExecutions"] == reserved
 
 
 def test_function_times_out_before_api_gateway_gives_up(dev):

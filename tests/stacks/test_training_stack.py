@@ -151,6 +151,52 @@ def test_destroy_stops_the_workflow_runs_and_the_stage_tagged_jobs(dev):
     with_action(policy, "states:StopExecution")
 
 
+def test_destroy_clean_up_reads_and_stops_only_its_own_state_machine(dev):
+    policy = statements(dev.training, "WorkflowStopOnDeleteRoleDefaultPolicy")
+    states = {
+        action: statement["Resource"]
+        for statement in policy
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+        if action.startswith("states:")
+    }
+    # Only the calls it makes; no Describe* on "*", no account-wide ListStateMachines on one ARN.
+    assert sorted(states) == ["states:ListExecutions", "states:StopExecution"]
+    assert states["states:ListExecutions"] == {
+        "Ref": next(iter(dev.training.find_resources("AWS::StepFunctions::StateMachine")))
+    }
+    assert "execution" in json.dumps(states["states:StopExecution"])
+
+
+def test_destroy_clean_up_lists_jobs_on_star_only_with_list_calls(dev, prod):
+    for synthesized, lists in (
+        (
+            dev,
+            [
+                "sagemaker:ListHyperParameterTuningJobs",
+                "sagemaker:ListModelPackages",
+                "sagemaker:ListTrainingJobs",
+                "sagemaker:ListTransformJobs",
+            ],
+        ),
+        (
+            prod,
+            [
+                "sagemaker:ListHyperParameterTuningJobs",
+                "sagemaker:ListTrainingJobs",
+                "sagemaker:ListTransformJobs",
+            ],
+        ),
+    ):
+        policy = statements(synthesized.training, "WorkflowStopOnDeleteRoleDefaultPolicy")
+        on_star = sorted(a for s in policy if s["Resource"] == "*" for a in s["Action"])
+        assert on_star == lists
+
+
+def test_training_jobs_are_isolated_from_the_network(dev):
+    train = definition(dev.training)["States"]["Train"]
+    assert train["Parameters"]["EnableNetworkIsolation"] is True
+
+
 def test_training_stack_outputs_what_the_cli_reads(dev):
     outputs = dev.training.to_json()["Outputs"]
     assert {

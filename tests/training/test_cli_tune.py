@@ -180,3 +180,9 @@ def test_tune_wait_prints_the_best_training_job(subset, capsys):
 
     assert status == 0
     assert "best training job: FakeTrainingJobName validation:accuracy=1.0000" in out
+
+
+def test_tune_isolates_every_training_job_from_the_network(subset, capsys):
+    tune(capsys)
+
+    assert tuning_job()["TrainingJobDefinition"]["EnableNetworkIsolation"] is True
