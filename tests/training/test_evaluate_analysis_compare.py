@@ -38,6 +38,7 @@ def test_compare_matches_classes_by_name_and_reports_each_delta() -> None:
         "f1_delta": pytest.approx(0.0675),
         "support": 10,
         "previous_support": 10,
+        "beyond_noise": True,
     }
 
 
