@@ -9,10 +9,12 @@ the images present are evaluated and ``metrics.json`` records how many listed im
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from training import metrics as model_metrics
+from training.collection import EVALUATION_DIR, PREDICTIONS_FILE, dataset_cache_dir
 from training.errors import TrainingError
 from training.evaluation_data import ValidationSet, load_predictions, load_validation_set
 
@@ -26,9 +28,16 @@ def evaluate_offline(
     *,
     compare_path: Path | None = None,
     suspect_threshold: float = 0.9,
+    job: str | None = None,
+    dataset_name: str | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """Compute the metrics, write ``report_dir/metrics.json`` and ``report_dir/report.html``, and
     return the metrics. ``compare_path`` names an earlier run's ``metrics.json`` to compare with.
+
+    ``job`` names the evaluated model (default: ``JOB`` when the predictions are the default
+    ``evaluation/JOB/predictions.jsonl``), ``dataset_name`` the dataset (default: the folder's
+    name). A RecordIO dataset's validation images are extracted next to the predictions.
 
     Raises ``TrainingError`` for bad input: see ``evaluation_data`` and ``load_previous_metrics``.
     """
@@ -37,10 +46,18 @@ def evaluate_offline(
     check_report_dir(report_dir)
     if not 0.0 < suspect_threshold <= 1.0:
         raise TrainingError(f"suspect threshold {suspect_threshold}: use a probability in (0, 1], e.g. 0.9")
-    validation = load_validation_set(lists_dir)
+    validation = load_validation_set(lists_dir, extract_to=extraction_dir(predictions_path))
     predictions = load_predictions(predictions_path, validation)
     previous = load_previous_metrics(compare_path) if compare_path is not None else None
     metrics = compute_metrics(validation, predictions, suspect_threshold)
+    metrics = with_provenance(
+        metrics,
+        validation,
+        job=job if job is not None else job_of(predictions_path),
+        predictions_path=predictions_path,
+        dataset_name=dataset_name,
+        now=now or datetime.now(UTC),
+    )
     comparison = model_metrics.compare(metrics, previous) if previous is not None else None
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
@@ -67,6 +84,48 @@ def compute_metrics(
     )
     metrics["missing_predictions"] = len(validation.images) - len(images)
     return metrics
+
+
+def with_provenance(
+    metrics: dict[str, Any],
+    validation: ValidationSet,
+    *,
+    job: str | None,
+    predictions_path: Path,
+    dataset_name: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """``metrics`` led by what was evaluated: ``model``, ``dataset`` and ``evaluated_at`` (README,
+    "Evaluating a model", documents the fields)."""
+    provenance = {
+        "model": {"job": job, "predictions": str(predictions_path)},
+        "evaluated_at": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "dataset": {
+            "name": dataset_name or validation.name,
+            "format": validation.format,
+            "sha256": validation.sha256,
+            "validation_images": len(validation.images),
+            "classes": len(validation.class_names),
+        },
+    }
+    return provenance | metrics
+
+
+def job_of(predictions_path: Path) -> str | None:
+    """``JOB`` of a predictions file at the default place, ``evaluation/JOB/predictions.jsonl``."""
+    parent = predictions_path.parent
+    if (
+        predictions_path.name == PREDICTIONS_FILE
+        and parent.parent.name == EVALUATION_DIR.name
+        and parent.name
+    ):
+        return parent.name
+    return None
+
+
+def extraction_dir(predictions_path: Path) -> Path:
+    """Where a RecordIO dataset's validation images are extracted: ``dataset/`` next to the predictions."""
+    return dataset_cache_dir(predictions_path)
 
 
 def load_previous_metrics(path: Path) -> dict[str, Any]:

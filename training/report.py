@@ -1,38 +1,142 @@
 """``report.html``: one self-contained page about a model's metrics, readable offline.
 
-Charts and thumbnails are embedded as ``data:`` URIs and the style sheet is inline, so the file can
-be mailed or archived on its own. Every name and path is HTML-escaped.
+Charts and images are embedded as ``data:`` URIs, the style sheet and the small script (sorting and
+searching the per-breed table, opening a thumbnail at full size) are inline: the file can be mailed
+or archived on its own and loads nothing. Every name and path is HTML-escaped.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from training import report_charts
 from training.evaluation_data import ValidationSet
+from training.metrics import name_key
 
 REPORT_FILE = "report.html"
 DEFAULT_TITLE = "Dog breed classifier: evaluation"
-WORST_LISTED = 10
+WORST_SHOWN = 12  # bars for the breeds with the lowest recall...
+BEST_SHOWN = 6  # ...and the highest; the table has every breed
 PAIRS_LISTED = 25
+PAIRS_WITH_IMAGES = 8
+IMAGES_PER_SIDE = 3
 SUSPECTS_SHOWN = 30
 EXAMPLES_PER_SUSPECT = 3
 THUMBNAIL_PIXELS = 160
+FULL_PIXELS = 640  # "full size" in the viewer: Stanford Dogs photos are mostly smaller already
+NUMBER_CLASS = ' class="number"'
 NOT_AVAILABLE = '<span class="note">image not available</span>'
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #222; }
+:root { color-scheme: light; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto;
+  padding: 1rem 1.5rem 3rem; max-width: 80rem; color: #222; line-height: 1.45; }
+h1 { font-size: 1.7rem; margin-bottom: 0.2rem; }
+h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
+.provenance { color: #555; margin: 0 0 1rem; overflow-wrap: anywhere; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(9.5rem, 1fr)); gap: 0.6rem; }
+.card { border: 1px solid #ddd; border-radius: 6px; padding: 0.5rem 0.8rem; }
+.card .label { color: #555; font-size: 0.85rem; }
+.card .value { font-size: 1.6rem; font-weight: 600; font-variant-numeric: tabular-nums; }
+.scroll { overflow-x: auto; }
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
-td.number { text-align: right; font-variant-numeric: tabular-nums; }
-img.chart { max-width: 100%; }
-img.thumb { width: auto; height: auto; max-width: 160px; max-height: 160px; margin-right: 0.3rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
+td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
+th button { font: inherit; font-weight: 600; background: none; border: 0; padding: 0; cursor: pointer;
+  color: inherit; text-align: inherit; }
+th button:focus-visible, button.zoom:focus-visible { outline: 2px solid #1a5fb4; outline-offset: 2px; }
+th[aria-sort="ascending"] button::after { content: " \\25B2"; }
+th[aria-sort="descending"] button::after { content: " \\25BC"; }
+.interval { color: #666; font-size: 0.85em; white-space: nowrap; }
+input[type=search] { font: inherit; padding: 0.3rem 0.5rem; width: min(22rem, 100%); }
+.bars { display: grid; grid-template-columns: minmax(7rem, 15rem) 1fr 10rem; gap: 0.25rem 0.8rem;
+  align-items: center; margin-bottom: 1rem; }
+.track { position: relative; height: 1rem; background: #eef1f5; border-radius: 3px; }
+.fill { position: absolute; left: 0; top: 0; bottom: 0; background: #4a7ab5; border-radius: 3px; }
+.fill.low { background: #c0392b; }
+.whisker { position: absolute; top: 45%; height: 10%; background: #222; }
+.mark { position: absolute; top: -0.15rem; bottom: -0.15rem; border-left: 2px dashed #333; }
+img.chart { max-width: 100%; height: auto; }
+img.thumb { width: auto; height: auto; max-width: 160px; max-height: 160px; margin: 0 0.3rem 0.3rem 0;
+  vertical-align: top; }
+button.zoom { border: 0; padding: 0; margin: 0; background: none; cursor: zoom-in; vertical-align: top; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
+.pair h4 { margin: 0.2rem 0; font-size: 0.95rem; font-weight: 600; }
+dialog { max-width: 95vw; max-height: 95vh; padding: 0.5rem; border: 0; border-radius: 6px; }
+dialog img { max-width: 90vw; max-height: 82vh; display: block; }
+dialog::backdrop { background: rgba(0, 0, 0, 0.75); }
 .note { color: #777; font-style: italic; }
 .worse { color: #b03a2e; } .better { color: #1e7b34; }
+@media (max-width: 40rem) {
+  body { padding: 0.5rem 0.7rem 2rem; }
+  h1 { font-size: 1.35rem; }
+  .bars { grid-template-columns: 1fr 7rem; }
+  .bars .track { grid-column: 1 / -1; }
+  .pair { grid-template-columns: 1fr; }
+  img.thumb { max-width: 120px; max-height: 120px; }
+  .wide { display: none; }
+}
 """
+SCRIPT = """
+(function () {
+  document.querySelectorAll("table.sortable").forEach(function (table) {
+    var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
+    headers.forEach(function (th, column) {
+      th.querySelector("button").addEventListener("click", function () {
+        var ascending = th.getAttribute("aria-sort") !== "ascending";
+        headers.forEach(function (other) { other.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        var numeric = th.classList.contains("number");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var x = a.cells[column].dataset.value, y = b.cells[column].dataset.value;
+          var order = numeric ? Number(x) - Number(y) : x.localeCompare(y);
+          return ascending ? order : -order;
+        });
+        rows.forEach(function (row) { body.appendChild(row); });
+      });
+    });
+  });
+  var search = document.getElementById("breed-search");
+  if (search) {
+    var table = document.getElementById("breeds");
+    var count = document.getElementById("breed-count");
+    search.addEventListener("input", function () {
+      var needle = search.value.trim().toLowerCase(), shown = 0, rows = table.tBodies[0].rows;
+      for (var i = 0; i < rows.length; i++) {
+        var match = rows[i].dataset.name.indexOf(needle) !== -1;
+        rows[i].hidden = !match;
+        if (match) { shown++; }
+      }
+      count.textContent = shown + " of " + rows.length + " breeds";
+    });
+  }
+  var viewer = document.getElementById("viewer");
+  var full = document.getElementById("viewer-image");
+  var caption = document.getElementById("viewer-caption");
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button.zoom");
+    if (button) {
+      full.src = button.dataset.full;
+      full.alt = button.dataset.caption;
+      caption.textContent = button.dataset.caption;
+      viewer.showModal();
+    } else if (event.target === viewer) {
+      viewer.close();
+    }
+  });
+})();
+"""
+VIEWER = (
+    '<dialog id="viewer" aria-label="Image at full size"><form method="dialog">'
+    '<button type="submit">Close</button></form><img id="viewer-image" alt="">'
+    '<p id="viewer-caption"></p></dialog>'
+)
 
 
 def write_report(
@@ -43,55 +147,133 @@ def write_report(
     comparison: dict[str, Any] | None = None,
     title: str = DEFAULT_TITLE,
 ) -> Path:
-    """Write ``report_dir/report.html`` from ``metrics`` (``metrics.compute``'s result) and return its path.
+    """Write ``report_dir/report.html`` from ``metrics`` (``metrics.json``'s content) and return its path.
 
-    Thumbnails of suspected label errors come from the validation set's local images when present.
+    Thumbnails come from the validation set's local images when present.
     """
-    sections = [
-        summary_section(metrics),
-        recall_section(metrics),
-        confusion_section(metrics),
-        pairs_section(metrics),
-        suspects_section(metrics, validation),
-    ]
+    _jpeg_uri.cache_clear()  # the cache spares re-encoding an image shown twice in one report
+    sections = [headline_section(metrics, comparison)]
     if comparison is not None:
         sections.append(comparison_section(comparison))
-    sections.append(classes_section(metrics))
+    sections += [
+        extremes_section(metrics),
+        classes_section(metrics),
+        pairs_section(metrics, validation),
+        confusion_section(metrics),
+        suspects_section(metrics, validation),
+    ]
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / REPORT_FILE
     path.write_text(_page(title, sections), encoding="utf-8")
     return path
 
 
-def summary_section(metrics: dict[str, Any]) -> str:
-    facts = [
-        ("Accuracy", _percent(metrics["accuracy"])),
-        ("Top-5 accuracy", _percent(metrics["top5_accuracy"])),
-        ("Images evaluated", str(metrics["images"])),
-        ("Classes", str(len(metrics["classes"]))),
-        ("Suspected label errors", str(len(metrics["suspected_label_errors"]))),
+def headline_section(metrics: dict[str, Any], comparison: dict[str, Any] | None) -> str:
+    """Which model on which data, then the headline numbers (with their change under --compare)."""
+    macro = metrics.get("macro", {})
+    figures = [
+        ("Accuracy", metrics["accuracy"], comparison and comparison["accuracy"]),
+        ("Top-5 accuracy", metrics["top5_accuracy"], comparison and comparison["top5_accuracy"]),
+    ] + [
+        (f"Macro {label}", macro[field], comparison and comparison.get("macro", {}).get(field))
+        for field, label in (("precision", "precision"), ("recall", "recall"), ("f1", "F1"))
+        if field in macro
     ]
-    if metrics.get("missing_predictions"):
-        facts.append(("Listed images without a prediction", str(metrics["missing_predictions"])))
-    rows = [[escape(name), value] for name, value in facts]
-    worst = [
-        [escape(c["name"]), _percent(c["recall"]), str(c["support"]), escape(_mistaken_for(metrics, c["id"]))]
-        for c in report_charts.ranked_by_recall(metrics["classes"])[:WORST_LISTED]
-    ]
-    return (
-        _heading("summary", "Summary")
-        + _table(["Measure", "Value"], rows, numeric=(1,))
-        + "<h3>Worst classes</h3>"
-        + _table(["Class", "Recall", "Images", "Most often taken for"], worst, numeric=(1, 2))
+    cards = "".join(
+        f'<div class="card"><div class="label">{escape(name)}</div>'
+        f'<div class="value">{_percent(value)}</div>'
+        + (
+            f'<div class="delta">{_points(change["delta"])} vs {_percent(change["previous"])}</div>'
+            if change
+            else ""
+        )
+        + "</div>"
+        for name, value, change in figures
     )
+    missing = metrics.get("missing_predictions")
+    extra = f", {missing} listed images without a prediction" if missing else ""
+    counts = (
+        f"<p>{metrics['images']} validation images of {len(metrics['classes'])} breeds{extra}; "
+        f"{len(metrics['suspected_label_errors'])} suspected label errors.</p>"
+    )
+    return f'<p class="provenance">{provenance_line(metrics)}</p><div class="cards">{cards}</div>{counts}'
 
 
-def recall_section(metrics: dict[str, Any]) -> str:
-    chart = report_charts.recall_chart_png(metrics["classes"], metrics["accuracy"])
+def provenance_line(metrics: dict[str, Any]) -> str:
+    model = metrics.get("model") or {}
+    dataset = metrics.get("dataset") or {}
+    parts = [f"Model: <strong>{escape(model.get('job') or 'unnamed (offline analysis)')}</strong>"]
+    if metrics.get("evaluated_at"):
+        parts.append(f"evaluated {escape(metrics['evaluated_at'])}")
+    if dataset:
+        digest = escape(dataset.get("sha256", ""))
+        parts.append(
+            f"dataset <strong>{escape(dataset.get('name') or '?')}</strong> "
+            f'({escape(dataset.get("format", "?"))}, sha256 <code title="{digest}">{digest[:12]}</code>, '
+            f"{dataset.get('validation_images', '?')} validation images)"
+        )
+    return " · ".join(parts)
+
+
+def extremes_section(metrics: dict[str, Any]) -> str:
+    """The breeds with the lowest and the highest recall as bars with their 95% interval."""
+    ranked = report_charts.ranked_by_recall(metrics["classes"])
+    worst = ranked[:WORST_SHOWN]
+    best = [c for c in reversed(ranked[WORST_SHOWN:])][:BEST_SHOWN]
+    accuracy = metrics["accuracy"]
+    note = (
+        f"<p>Recall: the share of a breed's validation images predicted as that breed. The whisker is "
+        f"its 95% (Wilson) interval, the dashed line the overall accuracy ({_percent(accuracy)}). "
+        "Every breed is in the table below.</p>"
+    )
+    parts = [
+        _heading("extremes", "Worst and best breeds"),
+        note,
+        "<h3>Lowest recall</h3>",
+        _bars(worst, metrics),
+    ]
+    if best:
+        parts += ["<h3>Highest recall</h3>", _bars(best, metrics)]
+    return "".join(parts)
+
+
+def classes_section(metrics: dict[str, Any]) -> str:
+    """Every breed in a table sortable by any column and searchable by name."""
+    headers = [
+        ("Breed", False),
+        ("Precision", True),
+        ("Recall (95% interval)", True),
+        ("F1", True),
+        ("Images", True),
+        ("Most often taken for", False),
+    ]
+    head = "".join(
+        f'<th scope="col"{NUMBER_CLASS if numeric else ""}><button type="button">{escape(text)}</button></th>'
+        for text, numeric in headers
+    )
+    rows = []
+    for c in sorted(metrics["classes"], key=lambda c: name_key(c["name"])):
+        cells = [
+            _sort_cell(escape(c["name"]), name_key(c["name"])[0], numeric=False),
+            _sort_cell(_percent(c["precision"]), c["precision"]),
+            _sort_cell(_percent(c["recall"]) + " " + _interval(c), c["recall"]),
+            _sort_cell(_percent(c["f1"]), c["f1"]),
+            _sort_cell(str(c["support"]), c["support"]),
+            _sort_cell(
+                escape(_mistaken_for(metrics, c["id"])),
+                _mistaken_for(metrics, c["id"]).casefold(),
+                numeric=False,
+            ),
+        ]
+        rows.append(f'<tr data-name="{escape(c["name"].casefold())}">{"".join(cells)}</tr>')
+    total = len(metrics["classes"])
     return (
-        _heading("recall", "Recall per class")
-        + "<p>Lowest first. Red bars are below the overall accuracy (dashed line).</p>"
-        + _img(_data_uri(chart, "image/png"), "Recall per class", "chart")
+        _heading("classes", "Every breed")
+        + '<p><label>Search breeds <input type="search" id="breed-search" placeholder="e.g. terrier" '
+        f'autocomplete="off"></label> <span id="breed-count" aria-live="polite">{total} of {total} breeds'
+        '</span></p><p class="note">Click a column header to sort by it, again to reverse.</p>'
+        f'<div class="scroll"><table id="breeds" class="sortable"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -100,10 +282,10 @@ def confusion_section(metrics: dict[str, Any]) -> str:
     names = [c["name"] for c in metrics["classes"]]
     chart = report_charts.confusion_png(metrics["confusion"], names, rows, columns)
     if len(rows) == len(names):
-        note = "Every class: rows are the true breed, columns the predicted one."
+        note = "Every breed: rows are the true breed, columns the predicted one."
     else:
         note = (
-            f"The {len(rows)} classes with the lowest recall (rows, true breed) and the breeds they "
+            f"The {len(rows)} breeds with the lowest recall (rows, true breed) and the breeds they "
             "are most often predicted as (columns); metrics.json holds the full matrix."
         )
     return (
@@ -113,7 +295,12 @@ def confusion_section(metrics: dict[str, Any]) -> str:
     )
 
 
-def pairs_section(metrics: dict[str, Any]) -> str:
+def pairs_section(metrics: dict[str, Any], validation: ValidationSet) -> str:
+    """The most frequent confusions; the first few with images of both breeds side by side."""
+    heading = _heading("pairs", "Most confused pairs")
+    pairs = metrics["most_confused"][:PAIRS_LISTED]
+    if not pairs:
+        return heading + '<p class="note">No confusions.</p>'
     support = {c["name"]: c["support"] for c in metrics["classes"]}
     rows = [
         [
@@ -122,13 +309,11 @@ def pairs_section(metrics: dict[str, Any]) -> str:
             str(p["count"]),
             _percent(p["count"] / support[p["true"]]),
         ]
-        for p in metrics["most_confused"][:PAIRS_LISTED]
+        for p in pairs
     ]
-    if not rows:
-        return _heading("pairs", "Most confused pairs") + '<p class="note">No confusions.</p>'
-    return _heading("pairs", "Most confused pairs") + _table(
-        ["True breed", "Predicted as", "Images", "Share of the true breed"], rows, numeric=(2, 3)
-    )
+    table = _table(["True breed", "Predicted as", "Images", "Share of the true breed"], rows, numeric=(2, 3))
+    examples = "".join(_pair_examples(p, metrics, validation) for p in pairs[:PAIRS_WITH_IMAGES])
+    return heading + table + "<p>Click an image to see it at full size.</p>" + examples
 
 
 def suspects_section(metrics: dict[str, Any], validation: ValidationSet) -> str:
@@ -151,80 +336,110 @@ def suspects_section(metrics: dict[str, Any], validation: ValidationSet) -> str:
 
 
 def comparison_section(comparison: dict[str, Any]) -> str:
-    overall = [
-        [
-            name,
-            _percent(comparison[key]["previous"]),
-            _percent(comparison[key]["current"]),
-            _points(comparison[key]["delta"]),
-        ]
-        for name, key in (("Accuracy", "accuracy"), ("Top-5 accuracy", "top5_accuracy"))
+    """Per-breed changes: those beyond noise shown, the others collapsed."""
+    changed = [c for c in comparison["classes"] if c.get("beyond_noise")]
+    steady = [c for c in comparison["classes"] if not c.get("beyond_noise")]
+    columns = ["Breed", "Previous recall", "Recall", "Recall change", "Precision change", "F1 change"]
+    rule = comparison.get("noise_rule", "")
+    parts = [
+        _heading("comparison", "Change since the previous model"),
+        f"<p>Only breeds whose recall changed beyond noise are listed: {escape(rule)}.</p>",
     ]
-    classes = [
-        [
-            escape(c["name"]),
-            _percent(c["previous_recall"]),
-            _percent(c["recall"]),
-            _points(c["recall_delta"]),
-            _points(c["precision_delta"]),
-            _points(c["f1_delta"]),
-        ]
-        for c in comparison["classes"]
-    ]
-    notes = "".join(
+    if changed:
+        parts.append(_table(columns, [_change_row(c) for c in changed], numeric=(1, 2, 3, 4, 5)))
+    else:
+        parts.append('<p class="note">No breed changed beyond noise.</p>')
+    if steady:
+        breeds = "breed" if len(steady) == 1 else "breeds"
+        parts.append(
+            f"<details><summary>{len(steady)} {breeds} within noise</summary>"
+            + _table(columns, [_change_row(c) for c in steady], numeric=(1, 2, 3, 4, 5))
+            + "</details>"
+        )
+    parts += [
         f"<p>Only in the {side} model: {escape(', '.join(names))}</p>"
         for side, names in (
             ("current", comparison["only_current"]),
             ("previous", comparison["only_previous"]),
         )
         if names
-    )
-    return (
-        _heading("comparison", "Change since the previous model")
-        + _table(["", "Previous", "Current", "Change"], overall, numeric=(1, 2, 3))
-        + "<p>Classes in both, the largest drop in recall first.</p>"
-        + _table(
-            ["Class", "Previous recall", "Recall", "Recall change", "Precision change", "F1 change"],
-            classes,
-            numeric=(1, 2, 3, 4, 5),
-        )
-        + notes
-    )
-
-
-def classes_section(metrics: dict[str, Any]) -> str:
-    rows = [
-        [
-            str(c["id"]),
-            escape(c["name"]),
-            _percent(c["precision"]),
-            _percent(c["recall"]),
-            _percent(c["f1"]),
-            str(c["support"]),
-        ]
-        for c in metrics["classes"]
     ]
-    table = _table(["Id", "Class", "Precision", "Recall", "F1", "Images"], rows, numeric=(0, 2, 3, 4, 5))
-    return _heading("classes", "Every class") + f"<details><summary>Show the table</summary>{table}</details>"
+    return "".join(parts)
 
 
 def thumbnail_uri(path: Path) -> str | None:
     """A JPEG thumbnail of an image file as a data URI, or None when the file is missing or unreadable."""
+    return _jpeg_uri(path, THUMBNAIL_PIXELS, 85)
+
+
+def full_size_uri(path: Path) -> str | None:
+    """The image as a JPEG data URI, shrunk to fit ``FULL_PIXELS`` if larger; None when unreadable."""
+    return _jpeg_uri(path, FULL_PIXELS, 82)
+
+
+@lru_cache(maxsize=512)
+def _jpeg_uri(path: Path, pixels: int, quality: int) -> str | None:
     from PIL import Image
 
     if not path.is_file():
         return None
-    size = (THUMBNAIL_PIXELS, THUMBNAIL_PIXELS)
+    size = (pixels, pixels)
     try:
         with Image.open(path) as image:
             image.draft("RGB", size)  # JPEGs decode at a reduced scale: much faster for big photos
-            thumbnail = image.convert("RGB")
-        thumbnail.thumbnail(size)
+            picture = image.convert("RGB")
+        picture.thumbnail(size)
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
     buffer = io.BytesIO()
-    thumbnail.save(buffer, "JPEG", quality=85)
+    picture.save(buffer, "JPEG", quality=quality)
     return _data_uri(buffer.getvalue(), "image/jpeg")
+
+
+def _zoomable(path: Path, caption: str) -> str | None:
+    """A thumbnail that opens the image at full size in the page's viewer when clicked."""
+    thumbnail, full = thumbnail_uri(path), full_size_uri(path)
+    if thumbnail is None or full is None:
+        return None
+    return (
+        f'<button type="button" class="zoom" data-full="{full}" data-caption="{escape(caption)}" '
+        f'aria-label="{escape(caption)}: show at full size">{_img(thumbnail, caption, "thumb")}</button>'
+    )
+
+
+def _pair_examples(pair: dict[str, Any], metrics: dict[str, Any], validation: ValidationSet) -> str:
+    ids = {c["name"]: c["id"] for c in metrics["classes"]}
+    true, predicted = pair["true"], pair["predicted"]
+    mistaken = [
+        m["image"]
+        for m in metrics.get("misclassified", [])
+        if m["label"] == true and m["predicted"] == predicted
+    ][:IMAGES_PER_SIDE]
+    left = [
+        _zoomable(validation.image_file(image), f"{true}, predicted as {predicted}: {image}")
+        for image in mistaken
+    ]
+    right = [
+        _zoomable(path, f"{predicted}: {path.name}")
+        for path in _examples_of(ids[predicted], metrics, validation)
+    ]
+    left_html = "".join(item for item in left if item) or NOT_AVAILABLE
+    right_html = "".join(item for item in right if item) or NOT_AVAILABLE
+    return (
+        f"<h3>{escape(true)} taken for {escape(predicted)} ({pair['count']})</h3>"
+        f'<div class="pair"><div><h4>{escape(true)} predicted as {escape(predicted)}</h4>{left_html}</div>'
+        f"<div><h4>{escape(predicted)}</h4>{right_html}</div></div>"
+    )
+
+
+def _examples_of(class_id: int, metrics: dict[str, Any], validation: ValidationSet) -> list[Path]:
+    """Local images of a breed: training examples, else its validation images the model got right."""
+    found = validation.example_files(class_id, limit=IMAGES_PER_SIDE)
+    if found:
+        return found
+    wrong = {m["image"] for m in metrics.get("misclassified", [])}
+    right = [image for image, label in validation.images.items() if label == class_id and image not in wrong]
+    return [path for path in map(validation.image_file, right) if path.is_file()][:IMAGES_PER_SIDE]
 
 
 def _suspect_row(suspect: dict[str, Any], validation: ValidationSet, predicted_id: int) -> list[str]:
@@ -244,6 +459,43 @@ def _suspect_row(suspect: dict[str, Any], validation: ValidationSet, predicted_i
     ]
 
 
+def _bars(classes: list[dict[str, Any]], metrics: dict[str, Any]) -> str:
+    accuracy = metrics["accuracy"]
+    rows = []
+    for c in classes:
+        low, high = _bounds(c)
+        css = "fill low" if c["recall"] < accuracy else "fill"
+        rows.append(
+            f"<div>{escape(c['name'])}</div>"
+            f'<div class="track" role="img" aria-label="{escape(c["name"])}: recall {_percent(c["recall"])}">'
+            f'<div class="{css}" style="width:{c["recall"] * 100:.2f}%"></div>'
+            f'<div class="whisker" style="left:{low * 100:.2f}%;width:{(high - low) * 100:.2f}%"></div>'
+            f'<div class="mark" style="left:{accuracy * 100:.2f}%"></div></div>'
+            f'<div class="number">{_percent(c["recall"])} {_interval(c)}</div>'
+        )
+    return f'<div class="bars">{"".join(rows)}</div>'
+
+
+def _bounds(c: dict[str, Any]) -> tuple[float, float]:
+    return c.get("recall_low", c["recall"]), c.get("recall_high", c["recall"])
+
+
+def _interval(c: dict[str, Any]) -> str:
+    low, high = _bounds(c)
+    return f'<span class="interval">({low * 100:.0f}–{high * 100:.0f}%)</span>'
+
+
+def _change_row(c: dict[str, Any]) -> list[str]:
+    return [
+        escape(c["name"]),
+        _percent(c["previous_recall"]),
+        _percent(c["recall"]),
+        _points(c["recall_delta"]),
+        _points(c["precision_delta"]),
+        _points(c["f1_delta"]),
+    ]
+
+
 def _mistaken_for(metrics: dict[str, Any], class_id: int) -> str:
     wrong = report_charts.top_confusions(metrics["confusion"][class_id], class_id, limit=2)
     return ", ".join(metrics["classes"][column]["name"] for column in wrong)
@@ -253,8 +505,9 @@ def _page(title: str, sections: list[str]) -> str:
     body = "\n".join(f"<section>{section}</section>" for section in sections)
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-        f"<h1>{escape(title)}</h1>\n{body}\n</body>\n</html>\n"
+        f"<h1>{escape(title)}</h1>\n{body}\n{VIEWER}\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
     )
 
 
@@ -264,16 +517,24 @@ def _heading(anchor: str, text: str) -> str:
 
 def _table(headers: list[str], rows: list[list[str]], numeric: tuple[int, ...] = ()) -> str:
     """A table of already-escaped cells; ``numeric`` columns are right-aligned."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    head = "".join(
+        f'<th scope="col"{NUMBER_CLASS if index in numeric else ""}>{escape(h)}</th>'
+        for index, h in enumerate(headers)
+    )
     body = "".join(
         "<tr>" + "".join(_cell(text, index in numeric) for index, text in enumerate(row)) + "</tr>"
         for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _cell(text: str, numeric: bool) -> str:
     return f'<td class="number">{text}</td>' if numeric else f"<td>{text}</td>"
+
+
+def _sort_cell(text: str, value: float | str, *, numeric: bool = True) -> str:
+    css = NUMBER_CLASS if numeric else ""
+    return f'<td{css} data-value="{escape(str(value))}">{text}</td>'
 
 
 def _img(uri: str, alt: str, css_class: str) -> str:

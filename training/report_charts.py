@@ -1,4 +1,4 @@
-"""The evaluation report's charts as PNG bytes: recall per class, and a confusion-matrix heatmap.
+"""The evaluation report's chart, a confusion-matrix heatmap as PNG bytes, and how it picks its cells.
 
 matplotlib is imported inside the functions and used through its object-oriented API (``Figure``
 with the Agg canvas), so nothing here touches pyplot's global state or needs a display.
@@ -47,28 +47,6 @@ def top_confusions(counts: list[int], true_id: int, limit: int) -> list[int]:
     wrong = [(count, column) for column, count in enumerate(counts) if column != true_id and count > 0]
     wrong.sort(key=lambda pair: (-pair[0], pair[1]))
     return [column for _, column in wrong[:limit]]
-
-
-def recall_chart_png(classes: list[dict[str, Any]], accuracy: float) -> bytes:
-    """Horizontal bars, one per class, lowest recall at the top, with the overall accuracy marked."""
-    ranked = ranked_by_recall(classes)
-    figure, axes = _figure(width=7.5, height=max(2.5, 1.3 + 0.17 * len(ranked)))
-    positions = list(range(len(ranked)))
-    recalls = [c["recall"] for c in ranked]
-    colours = ["#c0392b" if recall < accuracy else "#4a7ab5" for recall in recalls]
-    bars = axes.barh(positions, recalls, color=colours, height=0.75)
-    axes.bar_label(bars, labels=[f"{recall:.0%}" for recall in recalls], padding=2, fontsize=6)
-    axes.set_yticks(positions, labels=[_plain(c["name"]) for c in ranked], fontsize=7)
-    axes.invert_yaxis()
-    axes.set_ylim(len(ranked) - 0.5, -0.5)
-    axes.set_xlim(0, 1.08)  # room for the labels of bars at 100%
-    axes.set_xticks([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
-    axes.axvline(accuracy, color="#333333", linestyle="--", linewidth=1, label=f"accuracy {accuracy:.1%}")
-    axes.set_xlabel("recall: share of the class's validation images predicted as the class")
-    axes.xaxis.set_ticks_position("both")
-    axes.tick_params(axis="x", labeltop=True)
-    axes.legend(loc="upper right", fontsize=8)  # the short bars are at the top
-    return _png(figure)
 
 
 def confusion_png(

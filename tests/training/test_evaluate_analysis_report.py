@@ -12,7 +12,7 @@ from evaluation_fixtures import eskimo_dog_predictions, image_names, names, one_
 
 from training import metrics, report_charts
 from training.evaluation_data import load_validation_set
-from training.report import thumbnail_uri, write_report
+from training.report import comparison_section, thumbnail_uri, write_report
 
 VOID_TAGS = {"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"}
 ODD_NAME = "Rough & <Tumble> terrier"
@@ -27,6 +27,8 @@ class Page(HTMLParser):
         self.headings: list[str] = []
         self.images: list[str] = []
         self.links: list[str] = []
+        self.zoomable: list[str] = []  # full-size sources of thumbnails that open on click
+        self.header_cells = 0
         self.unbalanced: list[str] = []
         self._open: list[str] = []
         self._in_heading = False
@@ -36,10 +38,14 @@ class Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if tag == "img":
+        if tag == "img" and values.get("id") != "viewer-image":  # the viewer's gets a src on click
             self.images.append(values.get("src") or "")
-        if tag in ("link", "script") or values.get("href"):
+        if tag == "link" or (tag == "script" and values.get("src")) or values.get("href"):
             self.links.append(tag)
+        if tag == "button" and "zoom" in (values.get("class") or ""):
+            self.zoomable.append(values.get("data-full") or "")
+        if tag == "th" and self._open and "tr" in self._open:
+            self.header_cells += 1
         if tag in ("h1", "h2", "h3"):
             self._in_heading = True
             self.headings.append("")
@@ -101,23 +107,22 @@ def test_report_tags_are_balanced(rendered) -> None:
 def test_report_has_every_section(rendered) -> None:
     _, page, _ = rendered
     for heading in (
-        "Summary",
-        "Worst classes",
-        "Recall per class",
+        "Worst and best breeds",
+        "Lowest recall",
+        "Every breed",
         "Confusion matrix",
         "Most confused pairs",
         "Suspected label errors",
         "Change since the previous model",
-        "Every class",
     ):
         assert heading in page.headings
 
 
-def test_recall_chart_and_heatmap_are_embedded_pngs(rendered) -> None:
+def test_heatmap_is_the_one_embedded_png(rendered) -> None:
     _, page, _ = rendered
     charts = [src for src in page.images if src.startswith("data:image/png")]
-    assert len(charts) == 2
-    assert all(decoded(src, "image/png").startswith(b"\x89PNG\r\n\x1a\n") for src in charts)
+    assert len(charts) == 1
+    assert decoded(charts[0], "image/png").startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_report_loads_nothing_from_outside_the_file(rendered) -> None:
@@ -130,7 +135,8 @@ def test_report_loads_nothing_from_outside_the_file(rendered) -> None:
 def test_report_shows_suspect_thumbnails_next_to_examples_of_the_predicted_breed(rendered) -> None:
     text, page, _ = rendered
     thumbnails = [src for src in page.images if src.startswith("data:image/jpeg")]
-    assert len(thumbnails) == 2 * (1 + 3)  # two suspects, each with three training examples
+    # two suspects, each with three training examples; two pairs, each 1 image and 3 examples
+    assert len(thumbnails) == 2 * (1 + 3) + 2 * (1 + 3)
     assert all(decoded(src, "image/jpeg").startswith(b"\xff\xd8\xff") for src in thumbnails)
     assert "not available" not in text
 
@@ -186,3 +192,59 @@ def test_thumbnail_fits_in_160_pixels(tmp_path: Path) -> None:
     Image.new("RGB", (800, 400), "white").save(photo)
     with Image.open(io.BytesIO(decoded(thumbnail_uri(photo), "image/jpeg"))) as image:
         assert image.size == (160, 80)
+
+
+def test_every_breed_table_sorts_by_any_column_and_has_a_row_per_breed(rendered) -> None:
+    text, _, result = rendered
+    table = text[text.index('<table id="breeds"') : text.index("</table>", text.index('<table id="breeds"'))]
+    assert table.count('<th scope="col"') == table.count('<button type="button">') == 6
+    assert table.count("<tr data-name=") == len(result["classes"])
+    assert 'class="sortable"' in table and 'id="breed-search"' in text
+
+
+def test_every_recall_shows_its_wilson_interval(rendered) -> None:
+    text, _, _ = rendered
+    row = text[text.index('<tr data-name="eskimo dog">') :]
+    row = row[: row.index("</tr>")]
+    assert '33.3% <span class="interval">(6–79%)</span>' in row  # 1 of 3: Wilson (0.061, 0.792)
+
+
+def test_confused_pair_thumbnails_open_a_full_size_image(rendered) -> None:
+    _, page, _ = rendered
+    assert len(page.zoomable) == 2 * (1 + 3)
+    assert all(decoded(src, "image/jpeg").startswith(b"\xff\xd8\xff") for src in page.zoomable)
+
+
+def test_headline_names_the_macro_averages_and_their_change(rendered) -> None:
+    text, _, result = rendered
+    headline = text[: text.index('<h2 id="comparison"')]
+    for label in ("Accuracy", "Top-5 accuracy", "Macro precision", "Macro recall", "Macro F1"):
+        assert f'<div class="label">{label}</div>' in headline
+    assert f"{result['macro']['recall']:.1%}" in headline and "pts</span> vs" in headline
+
+
+def test_report_reads_on_a_phone(rendered) -> None:
+    text, _, _ = rendered
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in text
+    assert "@media (max-width: 40rem)" in text
+
+
+def test_comparison_shows_changes_beyond_noise_and_collapses_the_rest() -> None:
+    def entry(name: str, right: int, support: int = 30) -> dict:
+        recall = right / support
+        return {
+            "id": 0,
+            "name": name,
+            "precision": recall,
+            "recall": recall,
+            "f1": recall,
+            "support": support,
+        }
+
+    before = {"accuracy": 0.5, "top5_accuracy": 0.9, "classes": [entry("moved", 3), entry("wobbled", 15)]}
+    after = {"accuracy": 0.6, "top5_accuracy": 0.9, "classes": [entry("moved", 27), entry("wobbled", 18)]}
+    html = comparison_section(metrics.compare(after, before))
+    shown, collapsed = html.split("<details>")
+    assert "moved" in shown and "wobbled" not in shown
+    assert "<summary>1 breed within noise</summary>" in collapsed and "wobbled" in collapsed
+    assert "Wilson 95% interval" in shown
