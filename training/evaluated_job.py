@@ -4,6 +4,7 @@ S3 and the names and places its evaluation uses."""
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 from training import layout
 from training.aws import error_code, s3_url
+from training.console import say
 from training.errors import TrainingError
 from training.evaluation_data import ValidationSet, load_validation_set
 from training.follow import one_line
@@ -18,6 +20,9 @@ from training.jobs import check_stage, describe_training_job, tags_of
 
 NAME_BASE_LIMIT = 40  # + "-eval-" + 12 digits stays within SageMaker's 63 characters
 VALIDATION_IMAGES = layout.image_dir("validation")
+EXTRACTED_IMAGES = "validation-images/"  # under the evaluation folder: a RecordIO dataset's images
+RECORDIO_SOURCE = "recordio"  # the downloaded classes.json and validation.rec, beside the extraction
+UPLOAD_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -28,9 +33,23 @@ class TrainedModel:
     artifact: str
     image: str
     role_arn: str
-    validation_uri: str  # s3://<bucket>/datasets/<name>/validation/
+    validation_uri: str  # s3://<bucket>/datasets/<name>/validation/: the images the transform reads
     evaluation_uri: str  # s3://<bucket>/training/output/<job>/evaluation/
     num_classes: int | None
+    # A RecordIO job's s3://<bucket>/datasets/<name>/validation.rec; its images are extracted and
+    # uploaded to validation_uri, which is then <evaluation_uri>validation-images/
+    validation_records: str | None = None
+
+    @property
+    def dataset_uri(self) -> str:
+        """``s3://<bucket>/datasets/<name>/``: the prepared dataset the job trained on."""
+        if self.validation_records is not None:
+            return self.validation_records.removesuffix(layout.record_file("validation"))
+        return self.validation_uri.removesuffix(VALIDATION_IMAGES)
+
+    @property
+    def dataset_name(self) -> str:
+        return self.dataset_uri.rstrip("/").rsplit("/", 1)[-1]
 
     @property
     def model_name(self) -> str:
@@ -74,40 +93,75 @@ def trained_model(sagemaker: Any, name: str, stage: str, role_arn: str | None) -
         raise TrainingError(f"training job {name} names no training image to serve its model with")
     output_path = job["OutputDataConfig"]["S3OutputPath"].rstrip("/")
     num_classes = job.get("HyperParameters", {}).get("num_classes")
+    evaluation_uri = f"{output_path}/{name}/evaluation/"
+    validation = validation_channel_uri(job)
+    records = validation if validation.endswith("/" + layout.record_file("validation")) else None
     return TrainedModel(
         job_name=name,
         artifact=job["ModelArtifacts"]["S3ModelArtifacts"],
         image=image,
         role_arn=role_arn or job["RoleArn"],
-        validation_uri=validation_images_uri(job),
-        evaluation_uri=f"{output_path}/{name}/evaluation/",
+        validation_uri=evaluation_uri + EXTRACTED_IMAGES if records else validation,
+        evaluation_uri=evaluation_uri,
         num_classes=int(num_classes) if num_classes else None,
+        validation_records=records,
     )
 
 
-def validation_images_uri(job: dict[str, Any]) -> str:
-    """The job's ``validation`` channel, which must be a prefix of images (the lst format)."""
+def validation_channel_uri(job: dict[str, Any]) -> str:
+    """The job's ``validation`` channel: a prefix of images (lst) or a ``validation.rec`` (RecordIO)."""
     name = job["TrainingJobName"]
     for channel in job.get("InputDataConfig", []):
         if channel.get("ChannelName") == "validation":
             uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
-            if uri.endswith("/" + VALIDATION_IMAGES):
+            if uri.endswith(("/" + VALIDATION_IMAGES, "/" + layout.record_file("validation"))):
                 return uri
             raise TrainingError(
-                f"training job {name} read its validation data from {uri}, not from images: batch "
-                "evaluation needs the lst format (one image per object); re-run prepare and upload "
-                "with --format lst and train on that dataset, or evaluate through the API with --api"
+                f"training job {name} read its validation data from {uri}, which is neither a "
+                f"{VALIDATION_IMAGES} prefix of images nor a {layout.record_file('validation')}: "
+                "evaluate through the API with --api and --lists OUT"
             )
     raise TrainingError(f"training job {name} has no validation channel to evaluate on")
 
 
 def download_validation_set(s3: Any, model: TrainedModel, folder: Path) -> ValidationSet:
     """The dataset's classes.json and validation.lst, downloaded into ``folder`` and loaded (its
-    images stay in S3, so the report has no thumbnails)."""
-    bucket, key = split_s3_uri(model.validation_uri)
-    dataset_prefix = key.removesuffix(VALIDATION_IMAGES)
+    images stay in S3, so the report has no thumbnails). A RecordIO dataset's classes.json and
+    validation.rec go into ``folder/recordio/`` and its images are extracted into ``folder``."""
+    bucket, dataset_prefix = split_s3_uri(model.dataset_uri)
+    if model.validation_records is not None:
+        source = folder / RECORDIO_SOURCE
+        _download(s3, bucket, dataset_prefix, (layout.CLASSES_FILE, layout.record_file("validation")), source)
+        return load_validation_set(source, extract_to=folder)
+    _download(s3, bucket, dataset_prefix, (layout.CLASSES_FILE, layout.list_file("validation")), folder)
+    return load_validation_set(folder)
+
+
+def upload_extracted_images(
+    s3: Any, model: TrainedModel, validation: ValidationSet, images: list[str]
+) -> None:
+    """Put the RecordIO dataset's extracted ``images`` where the transform reads them
+    (``model.validation_uri``), skipping those already there from an earlier run."""
+    bucket, prefix = split_s3_uri(model.validation_uri)
+    present = set()
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        present.update(item["Key"][len(prefix) :] for item in page.get("Contents", []))
+    missing = [image for image in images if image not in present]
+    if not missing:
+        return
+    say(f"uploading {len(missing)} images taken out of {model.validation_records} to {model.validation_uri}")
+    with ThreadPoolExecutor(max_workers=UPLOAD_WORKERS) as pool:
+        uploads = [
+            pool.submit(s3.upload_file, str(validation.image_file(image)), bucket, prefix + image)
+            for image in missing
+        ]
+        for upload in uploads:
+            upload.result()
+
+
+def _download(s3: Any, bucket: str, dataset_prefix: str, names: tuple[str, ...], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    for name in (layout.CLASSES_FILE, layout.list_file("validation")):
+    for name in names:
         try:
             body = s3.get_object(Bucket=bucket, Key=dataset_prefix + name)["Body"].read()
         except Exception as error:
@@ -118,7 +172,6 @@ def download_validation_set(s3: Any, model: TrainedModel, folder: Path) -> Valid
                 ) from None
             raise
         (folder / name).write_bytes(body)
-    return load_validation_set(folder)
 
 
 def check_class_count(model: TrainedModel, validation: ValidationSet) -> None:

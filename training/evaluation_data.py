@@ -7,12 +7,19 @@ interrupted run loses nothing and a re-run resumes where it stopped:
 
 Every loader checks its input and raises ``TrainingError`` saying what is wrong, where, and how
 to fix it, never a traceback.
+
+A dataset prepared with ``--format recordio`` has no validation list or image folder: its
+validation images are taken out of ``validation.rec`` into a folder of the same layout as
+``--format lst`` (``classes.json``, ``validation.lst``, ``validation/<record id>.jpg``), which is
+then read like any other. Record ``1234`` of the ``.rec`` is the image ``1234.jpg``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +27,9 @@ from typing import IO, Any
 
 from training import layout
 from training.errors import TrainingError
+
+NUMBER_TYPES = {int, float}  # exactly: bool, a subclass of int, is not a probability
+EXTRACTED_STAMP = "extracted-from.txt"  # which .rec (path, size, mtime) the extracted images came from
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,9 @@ class ValidationSet:
     root: Path
     class_names: list[str]
     images: dict[str, int]  # path as in validation.lst -> class id
+    name: str = ""  # the dataset's name: the prepared folder's
+    sha256: str = ""  # classes.json then validation.lst (lst) or validation.rec (recordio)
+    format: str = "lst"
 
     def image_file(self, image: str) -> Path:
         return self.root / layout.image_dir("validation") / image
@@ -50,15 +63,87 @@ class ValidationSet:
         return found
 
 
-def load_validation_set(root: Path) -> ValidationSet:
-    """Read ``classes.json`` and ``validation.lst`` of a dataset made by ``prepare``."""
+def load_validation_set(root: Path, extract_to: Path | None = None) -> ValidationSet:
+    """Read ``classes.json`` and the validation images of a dataset made by ``prepare``.
+
+    A RecordIO dataset's validation images are extracted into ``extract_to`` first (once: a
+    second call finds them there); ``TrainingError`` when it has no such folder to go to.
+    """
+    record_path = root / layout.record_file("validation")
+    if not (root / layout.list_file("validation")).is_file() and record_path.is_file():
+        if extract_to is None:
+            raise TrainingError(
+                f"{root} is a RecordIO dataset: its validation images must be extracted from "
+                f"{record_path.name} into a folder, and none was given"
+            )
+        extract_validation_records(root, extract_to)
+        extracted = _load_listed_set(extract_to)
+        digest = dataset_digest(root / layout.CLASSES_FILE, record_path)
+        return ValidationSet(
+            extract_to, extracted.class_names, extracted.images, root.name, digest, "recordio"
+        )
+    listed = _load_listed_set(root)
+    digest = dataset_digest(root / layout.CLASSES_FILE, root / layout.list_file("validation"))
+    return ValidationSet(root, listed.class_names, listed.images, root.name, digest, "lst")
+
+
+def dataset_digest(*paths: Path) -> str:
+    """The SHA-256 of the files' contents, one after the other, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def extract_validation_records(root: Path, folder: Path) -> None:
+    """``root/validation.rec``'s images as ``folder/validation/<id>.jpg`` with ``validation.lst``
+    and a copy of ``classes.json``; skipped when ``folder`` already holds this very ``.rec``'s."""
+    from training.recordio import read_records, unpack_image
+
+    record_path = root / layout.record_file("validation")
+    classes_path = root / layout.CLASSES_FILE
+    if not classes_path.is_file():
+        raise TrainingError(
+            f"{classes_path} is missing: --lists takes a folder made by `python -m training prepare`"
+        )
+    stamp = f"{record_path.resolve()} {record_path.stat().st_size} {record_path.stat().st_mtime_ns}\n"
+    stamp_path = folder / EXTRACTED_STAMP
+    if stamp_path.is_file() and stamp_path.read_text(encoding="utf-8") == stamp:
+        return
+    images_dir = folder / layout.image_dir("validation")
+    try:
+        if images_dir.exists():
+            shutil.rmtree(images_dir)
+        images_dir.mkdir(parents=True)
+        lines = []
+        for record in read_records(record_path):
+            image = unpack_image(record.data)
+            name = f"{image.id}.jpg"
+            (images_dir / name).write_bytes(image.image)
+            lines.append(f"{image.id}\t{int(image.label)}\t{name}\n")
+        shutil.copyfile(classes_path, folder / layout.CLASSES_FILE)
+        (folder / layout.list_file("validation")).write_text("".join(lines), encoding="utf-8")
+        stamp_path.write_text(stamp, encoding="utf-8")
+    except ValueError as error:  # the reader's RecordIOError
+        raise TrainingError(
+            f"{record_path} is not a readable RecordIO file ({error}): prepare it again"
+        ) from None
+    except OSError as error:
+        raise TrainingError(
+            f"cannot extract {record_path} into {folder}: {error.strerror or error}"
+        ) from None
+
+
+def _load_listed_set(root: Path) -> ValidationSet:
     classes_path = root / layout.CLASSES_FILE
     list_path = root / layout.list_file("validation")
     for path in (classes_path, list_path):
         if not path.is_file():
             raise TrainingError(
                 f"{path} is missing: --lists takes a folder made by `python -m training prepare` "
-                "(with --format lst)"
+                f"(with {layout.list_file('validation')}, or {layout.record_file('validation')} for RecordIO)"
             )
     try:
         classes = json.loads(classes_path.read_text(encoding="utf-8"))
@@ -133,10 +218,13 @@ def parse_line(line: str, where: str) -> tuple[str, list[float]]:
 
 
 def _is_probability_list(value: Any) -> bool:
+    """A non-empty list of finite numbers (not booleans). Their sum is finite only when each is:
+    ``inf - inf`` and ``nan`` stay non-finite, and probabilities are far from overflowing."""
     return (
         isinstance(value, list)
         and bool(value)
-        and all(isinstance(p, int | float) and not isinstance(p, bool) and math.isfinite(p) for p in value)
+        and set(map(type, value)) <= NUMBER_TYPES
+        and math.isfinite(sum(value))
     )
 
 

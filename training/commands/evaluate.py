@@ -36,6 +36,8 @@ Two ways to collect the predictions:
                         instance of the stage's endpoint_instance_type: no endpoint has to run
   --api URL --lists OUT the deployed API, sent the local validation images of OUT
 Without --job and --api, predictions collected before are analysed offline (no AWS needed).
+A dataset prepared with --format recordio works too: its validation images are taken out of
+validation.rec (into evaluation/JOB/dataset/) and, for Batch Transform, uploaded for it.
 """
 EXAMPLES = """\
 examples:
@@ -162,16 +164,17 @@ def run(args: argparse.Namespace) -> int:
     paths = Paths.of(args)
     if args.compare is not None and not args.compare.is_file():
         raise TrainingError(f"--compare {args.compare} does not exist: pass an earlier run's metrics.json")
+    dataset_name = None
     if args.api is not None:
         lists_dir = collect_by_api(args, paths)
     elif args.job is not None:
-        lists_dir = collect_by_transform(args, paths)
+        lists_dir, dataset_name = collect_by_transform(args, paths)
     else:
         lists_dir = args.lists
     if args.collect_only:
         print(f"predictions: {paths.predictions}")
         return 0
-    return analyse(args, lists_dir, paths)
+    return analyse(args, lists_dir, paths, dataset_name)
 
 
 def mode_problem(args: argparse.Namespace) -> str | None:
@@ -208,8 +211,12 @@ def option_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
-def collect_by_transform(args: argparse.Namespace, paths: Paths) -> Path:
-    """Predictions by Batch Transform; returns the folder with the lists the analysis reads."""
+def collect_by_transform(args: argparse.Namespace, paths: Paths) -> tuple[Path, str | None]:
+    """Predictions by Batch Transform; returns the folder with the lists the analysis reads, and the
+    dataset's name when its lists were downloaded (a local folder's own name serves otherwise).
+
+    A RecordIO job's validation images are taken out of the ``.rec`` (local with ``--lists``, else
+    downloaded) and uploaded next to its evaluation outputs, where the transform reads them."""
     from training import evaluated_job
     from training.predictions_transform import FETCH_WORKERS, TransformCollector, TransformSettings
 
@@ -218,13 +225,19 @@ def collect_by_transform(args: argparse.Namespace, paths: Paths) -> Path:
         s3 = aws.client("s3", max_pool_connections=FETCH_WORKERS)
         role = aws.stack_outputs(args.stage, "Training").get(layout.OUTPUT_TRAINING_ROLE)
         model = evaluated_job.trained_model(sagemaker, args.job, args.stage, role)
+        extract_to = collection.dataset_cache_dir(paths.predictions)
+        dataset_name = None
         if args.lists is not None:
-            lists_dir, validation = args.lists, load_validation_set(args.lists)
+            lists_dir, validation = args.lists, load_validation_set(args.lists, extract_to=extract_to)
         else:
-            lists_dir = collection.dataset_cache_dir(paths.predictions)
-            validation = evaluated_job.download_validation_set(s3, model, lists_dir)
+            validation = evaluated_job.download_validation_set(s3, model, extract_to)
+            recordio = model.validation_records is not None
+            lists_dir = extract_to / evaluated_job.RECORDIO_SOURCE if recordio else extract_to
+            dataset_name = model.dataset_name
         evaluated_job.check_class_count(model, validation)
         pending = pending_images(validation, paths.predictions, f"{args.job}'s model by Batch Transform")
+        if pending and model.validation_records is not None:
+            evaluated_job.upload_extracted_images(s3, model, validation, pending)
         if pending:
             settings = TransformSettings(
                 args.stage, args.instance_type or options.config(args).endpoint_instance_type
@@ -233,14 +246,14 @@ def collect_by_transform(args: argparse.Namespace, paths: Paths) -> Path:
             with collection.appending(paths.predictions) as cache:
                 whole_set = len(pending) == len(validation.images)
                 collector.collect(pending, len(validation.class_names), whole_set, cache)
-    return lists_dir
+    return lists_dir, dataset_name
 
 
 def collect_by_api(args: argparse.Namespace, paths: Paths) -> Path:
     """Predictions through the deployed API; returns ``--lists``."""
     from training.predictions_api import ApiTarget, collect_from_api
 
-    validation = load_validation_set(args.lists)
+    validation = load_validation_set(args.lists, extract_to=collection.dataset_cache_dir(paths.predictions))
     concurrency = args.concurrency or DEFAULT_CONCURRENCY
     pending = pending_images(validation, paths.predictions, f"{args.api}, {concurrency} at a time")
     if not pending:
@@ -269,10 +282,10 @@ def pending_images(validation: ValidationSet, predictions: Path, how: str) -> li
     return pending
 
 
-def analyse(args: argparse.Namespace, lists_dir: Path, paths: Paths) -> int:
+def analyse(args: argparse.Namespace, lists_dir: Path, paths: Paths, dataset_name: str | None = None) -> int:
     from training.evaluation import METRICS_FILE, evaluate_offline
 
-    analysis: dict[str, Any] = {"compare_path": args.compare}
+    analysis: dict[str, Any] = {"compare_path": args.compare, "job": args.job, "dataset_name": dataset_name}
     if args.suspect_threshold is not None:
         analysis["suspect_threshold"] = args.suspect_threshold
     metrics = evaluate_offline(lists_dir, paths.predictions, paths.report, **analysis)
@@ -288,9 +301,16 @@ def summary(metrics: dict[str, Any]) -> str:
     """Accuracy, top-5 and the classes with the lowest recall."""
     missing = metrics.get("missing_predictions") or 0
     without = f" ({missing} listed images have no prediction)" if missing else ""
+    macro = metrics.get("macro")
+    macro_line = (
+        [f"macro precision {macro['precision']:.4f}, recall {macro['recall']:.4f}, F1 {macro['f1']:.4f}"]
+        if macro
+        else []
+    )
     lines = [
         f"accuracy {metrics['accuracy']:.4f}, top-5 accuracy {metrics['top5_accuracy']:.4f} "
         f"on {metrics['images']} images{without}",
+        *macro_line,
         f"the {WORST_CLASSES} classes with the lowest recall:",
     ]
     listed = [c for c in metrics["classes"] if c["support"]]
