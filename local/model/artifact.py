@@ -12,6 +12,7 @@ import logging
 import re
 import tarfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def read_artifact(path: Path) -> Artifact:
         raise ModelLoadError(f"{path}: not a readable model.tar.gz ({error})") from error
 
 
-def _select(source: str, names: list[str], read) -> Artifact:  # noqa: ANN001 - a callable name -> bytes
+def _select(source: str, names: list[str], read: Callable[[str], bytes]) -> Artifact:
     symbols = [name for name in names if name.endswith("-symbol.json")]
     if not symbols:
         raise ModelLoadError(f"{source}: no *-symbol.json among {names or 'no files'}; expected {EXPECTED}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -73,3 +75,16 @@ def test_golden_bn_data_gamma_is_not_one_so_fix_gamma_is_exercised(golden_dir, m
     gamma = read_params_file(params)["arg:bn_data_gamma"]
 
     assert np.abs(gamma - 1).min() > 0.01
+
+
+def test_mxnet_stays_out_of_the_main_environment():
+    root = Path(__file__).resolve().parents[3]
+    pinned = [
+        line.split("==")[0].strip().lower()
+        for name in ("requirements.txt", "requirements-dev.txt")
+        for line in (root / name).read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith(("#", "-r"))
+    ]
+
+    assert importlib.util.find_spec("mxnet") is None
+    assert "onnxruntime" in pinned and not any(package.startswith("mxnet") for package in pinned)
