@@ -63,6 +63,7 @@ def write_dataset(
     train_per_class: int = 3,
     *,
     with_images: bool = True,
+    image_size: tuple[int, int] = (48, 36),
 ) -> dict[str, int]:
     """A prepared dataset (``--format lst``) under ``root``; returns validation image -> class id."""
     root.mkdir(parents=True, exist_ok=True)
@@ -76,7 +77,8 @@ def write_dataset(
                 relative = f"c{class_id:03d}/{split}_{number}.jpg"
                 lines.append(f"{len(lines)}\t{class_id}\t{relative}")
                 if with_images:
-                    write_jpeg(root / split / relative, shade=(class_id * 40 + number * 7) % 256)
+                    shade = (class_id * 40 + number * 7) % 256
+                    write_jpeg(root / split / relative, shade=shade, size=image_size)
                 if split == "validation":
                     listed[relative] = class_id
         (root / f"{split}.lst").write_text("\n".join(lines) + "\n", encoding="utf-8")

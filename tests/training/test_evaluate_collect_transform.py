@@ -264,16 +264,6 @@ def test_failed_transform_keeps_the_outputs_it_made_and_says_why(evaluated, sage
     assert set(cached()) == set(IMAGES) - {IMAGES[1]}
 
 
-def test_recordio_dataset_is_refused_because_batch_evaluation_needs_lst(uploaded, capsys):
-    create_evaluated_job(uploaded, fmt="recordio")
-
-    status, _, err = collect(capsys)
-
-    assert status == 1
-    assert "batch evaluation needs the lst format" in err
-    assert "--format lst" in err
-
-
 def test_job_of_another_stage_is_refused(uploaded, capsys):
     create_evaluated_job(uploaded, tags_stage="prod")
 
