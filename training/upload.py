@@ -1,10 +1,17 @@
-"""Resumable, idempotent upload of a prepared dataset folder to its S3 prefix.
+"""Resumable, idempotent upload of a prepared dataset folder to its S3 prefix, which it leaves
+equal to the folder.
 
 A file is skipped when an object of the same size and content is already there: a single-part
 object's ETag is its MD5 (SSE-S3), otherwise the SHA-256 that every upload stores in the object's
 metadata decides. An interrupted upload resumes where it stopped: finished objects compare equal.
-``report.json`` goes last, and a stale one is deleted first, so a dataset whose report.json is in
-S3 is complete.
+Objects under the prefix that the folder no longer has (a re-prepared split moves images between
+``train/`` and ``validation/``) are deleted once the files are up; nothing outside the prefix is
+ever deleted. ``report.json`` goes last, and a stale one is deleted first, so a dataset whose
+report.json is in S3 is complete.
+
+A file under the multipart threshold (almost all of them: images, lists) is one ``put_object``;
+only larger ones (``.rec`` files) go through boto3's transfer manager, whose per-file set-up and
+threads cost more client CPU than the request itself.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from training.errors import TrainingError
 
 SHA256_METADATA = "sha256"  # x-amz-meta-sha256
 MIB = 1024 * 1024
+MULTIPART_THRESHOLD = 64 * MIB
+DELETE_BATCH = 1000  # keys per DeleteObjects request, S3's maximum
 Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
 
@@ -47,6 +56,7 @@ class Plan:
     report: LocalFile | None = None
     report_is_current: bool = False
     remote_report_exists: bool = False
+    to_delete: list[str] = field(default_factory=list)  # keys under prefix the folder does not have
 
     @property
     def upload_count(self) -> int:
@@ -62,7 +72,7 @@ class Plan:
         return (
             f"{files} files; {len(self.unchanged) + int(self.report_is_current)} already in "
             f"s3://{self.bucket}/{self.prefix}, {self.upload_count} to upload "
-            f"({human_bytes(self.upload_bytes)})"
+            f"({human_bytes(self.upload_bytes)}), {len(self.to_delete)} to delete"
         )
 
 
@@ -110,7 +120,21 @@ def is_current(s3: Any, bucket: str, file: LocalFile, listed: dict[str, Any] | N
     return metadata.get(SHA256_METADATA) == file.sha256
 
 
+def check_dataset_prefix(prefix: str) -> None:
+    """Deletion stays inside one dataset: ``datasets/<name>/``, with its slash, never a shorter prefix."""
+    name = prefix.removeprefix(layout.DATASETS_PREFIX).removesuffix("/")
+    if prefix != layout.dataset_prefix(name) or not name or "/" in name:
+        raise TrainingError(f"{prefix!r} is not a dataset prefix ({layout.dataset_prefix('<name>')})")
+
+
+def stale_keys(listed: Iterable[str], local: set[str], prefix: str) -> list[str]:
+    """Keys under ``prefix`` (and only there) that no local file has, sorted."""
+    check_dataset_prefix(prefix)
+    return sorted(key for key in listed if key.startswith(prefix) and key not in local)
+
+
 def plan_upload(s3: Any, bucket: str, prefix: str, root: Path, workers: int) -> Plan:
+    check_dataset_prefix(prefix)
     paths = dataset_files(root)
     listed = remote_objects(s3, bucket, prefix)
     progress = Progress("compared", len(paths), sum(path.stat().st_size for path in paths))
@@ -124,6 +148,8 @@ def plan_upload(s3: Any, bucket: str, prefix: str, root: Path, workers: int) -> 
 
     plan = Plan(bucket=bucket, prefix=prefix)
     plan.remote_report_exists = prefix + layout.REPORT_FILE in listed
+    local_keys = {prefix + path.relative_to(root).as_posix() for path in paths}
+    plan.to_delete = stale_keys(listed, local_keys, prefix)
     for file, current in in_parallel(compare, paths, workers):
         if file.key == prefix + layout.REPORT_FILE:
             plan.report, plan.report_is_current = file, current
@@ -136,8 +162,10 @@ def plan_upload(s3: Any, bucket: str, prefix: str, root: Path, workers: int) -> 
 
 
 def execute(s3: Any, plan: Plan, workers: int, transfer_config: Any) -> None:
-    """Uploads the plan's files, then the report; TrainingError listing failures (report withheld)."""
-    if plan.to_upload and plan.remote_report_exists and not plan.report_is_current:
+    """Uploads the plan's files, deletes the stale objects (listing each first), then uploads the
+    report; TrainingError listing failures (report withheld)."""
+    changes = plan.to_upload or plan.to_delete
+    if changes and plan.remote_report_exists and not plan.report_is_current:
         s3.delete_object(Bucket=plan.bucket, Key=plan.prefix + layout.REPORT_FILE)
     progress = Progress("uploaded", plan.upload_count, plan.upload_bytes)
 
@@ -162,6 +190,7 @@ def execute(s3: Any, plan: Plan, workers: int, transfer_config: Any) -> None:
             f"{layout.REPORT_FILE} was not uploaded, so the dataset reads as incomplete: run the same "
             "command again to upload the rest"
         )
+    delete_stale(s3, plan)
     if not plan.report_is_current and plan.report is not None:
         error = send(plan.report)
         if error:
@@ -169,12 +198,36 @@ def execute(s3: Any, plan: Plan, workers: int, transfer_config: Any) -> None:
     progress.finish()
 
 
+def delete_stale(s3: Any, plan: Plan) -> None:
+    """Deletes ``plan.to_delete``, printing each key first; TrainingError naming what S3 refused."""
+    stale = stale_keys(plan.to_delete, set(), plan.prefix)  # checked again: nothing outside the prefix
+    for key in stale:
+        print(f"delete s3://{plan.bucket}/{key} (not in the local dataset)")
+    failed = []
+    for start in range(0, len(stale), DELETE_BATCH):
+        batch = [{"Key": key} for key in stale[start : start + DELETE_BATCH]]
+        answer = s3.delete_objects(Bucket=plan.bucket, Delete={"Objects": batch, "Quiet": True})
+        failed += [f"{error['Key']} ({error.get('Code')})" for error in answer.get("Errors", [])]
+    if failed:
+        raise TrainingError(
+            f"{len(failed)} stale objects could not be deleted (first: {failed[0]}); "
+            f"{layout.REPORT_FILE} was not uploaded: run the same command again"
+        )
+
+
 def put(s3: Any, bucket: str, file: LocalFile, transfer_config: Any, on_bytes: Callable[[int], None]) -> None:
+    """One ``put_object`` under the multipart threshold, else boto3's multipart transfer."""
+    metadata = {SHA256_METADATA: file.sha256}
+    if file.size < transfer_config.multipart_threshold:
+        with file.path.open("rb") as body:
+            s3.put_object(Bucket=bucket, Key=file.key, Body=body, Metadata=metadata)
+        on_bytes(file.size)
+        return
     s3.upload_file(
         str(file.path),
         bucket,
         file.key,
-        ExtraArgs={"Metadata": {SHA256_METADATA: file.sha256}},
+        ExtraArgs={"Metadata": metadata},
         Config=transfer_config,
         Callback=on_bytes,
     )

@@ -12,7 +12,7 @@ from training.commands import options
 from training.console import say
 from training.datasets import dataset_name
 from training.errors import TrainingError
-from training.upload import MIB, Plan, execute, plan_upload
+from training.upload import MIB, MULTIPART_THRESHOLD, Plan, execute, plan_upload
 
 DRY_RUN_LISTED = 20
 
@@ -24,8 +24,11 @@ def register(subcommands: Any) -> None:
         description=(
             "Upload a dataset folder made by `prepare` to s3://<data bucket>/datasets/<name>/. "
             "Files already there with the same content are skipped, so an interrupted upload "
-            "resumes and a repeated one uploads nothing. report.json goes last: a dataset with "
-            "report.json in S3 is complete. Hidden files are not uploaded."
+            "resumes and a repeated one uploads nothing. Objects under datasets/<name>/ that the "
+            "folder no longer has (after `prepare` again into the same folder) are deleted, each "
+            "listed first, so S3 then holds exactly the folder; nothing outside that prefix is "
+            "touched. report.json goes last: a dataset with report.json in S3 is complete. "
+            "Hidden files are not uploaded."
         ),
     )
     parser.add_argument("out", type=Path, metavar="OUT", help="the folder `prepare --out` wrote")
@@ -39,7 +42,9 @@ def register(subcommands: Any) -> None:
             f"else {layout.DEFAULT_DATASET_NAME})"
         ),
     )
-    parser.add_argument("--dry-run", action="store_true", help="show what would be uploaded, upload nothing")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="show what would be uploaded and deleted, change nothing"
+    )
     parser.add_argument(
         "--workers", type=options.positive_int, default=16, metavar="N", help="parallel uploads (default: 16)"
     )
@@ -62,8 +67,10 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         print_dry_run(plan)
         return 0
-    if plan.upload_count:
-        config = TransferConfig(multipart_threshold=64 * MIB, multipart_chunksize=64 * MIB, max_concurrency=4)
+    if plan.upload_count or plan.to_delete:
+        config = TransferConfig(
+            multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=64 * MIB, max_concurrency=4
+        )
         execute(s3, plan, args.workers, config)
     print(f"dataset {name!r} is complete in s3://{bucket}/{prefix}")
     say(f"next: python -m training train --stage {args.stage} --dataset {name}")
@@ -94,4 +101,6 @@ def print_dry_run(plan: Plan) -> None:
         print(f"would upload s3://{plan.bucket}/{key}")
     if len(pending) > DRY_RUN_LISTED:
         print(f"... and {len(pending) - DRY_RUN_LISTED} more")
-    print(f"dry run: nothing uploaded ({plan.summary()})")
+    for key in plan.to_delete:  # every one: a deletion is never a surprise
+        print(f"would delete s3://{plan.bucket}/{key} (not in the local dataset)")
+    print(f"dry run: nothing uploaded or deleted ({plan.summary()})")
