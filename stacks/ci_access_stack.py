@@ -10,10 +10,16 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from stacks.ci_config import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_URL, CiAccessConfig
+from stacks.config import STAGE_COMPONENTS, STAGES
 from stacks.constructs.github_deploy_access import GithubDeployAccess
 from training.layout import APP_NAME, TAG_PROJECT
 
 CI_ACCESS_STACK_NAME = f"{APP_NAME}-CiAccess"
+
+
+def app_stack_names() -> list[str]:
+    """Every stack of every stage (what a pull request's cdk diff may read)."""
+    return [config.stack_name(component) for config in STAGES.values() for component in STAGE_COMPONENTS]
 
 
 class CiAccessStack(Stack):
@@ -26,6 +32,7 @@ class CiAccessStack(Stack):
             audience=GITHUB_OIDC_AUDIENCE,
             deploy_subjects=config.deploy_subjects,
             diff_subject=config.diff_subject if config.pull_request_diff else None,
+            diff_stack_names=app_stack_names(),
             existing_provider_arn=config.oidc_provider_arn,
         )
         CfnOutput(

@@ -19,6 +19,8 @@ from typing import Any
 from training.layout import TAG_PROJECT, TAG_STAGE, stack_name
 
 DEFAULT_STAGE = "dev"
+# The stacks of a stage, each named ``stack_name(stage, component)`` (stacks/stages.py builds them).
+STAGE_COMPONENTS = ("Storage", "Training", "Serving")
 
 # GPU instance families SageMaker real-time endpoints offer; the built-in image-classification
 # algorithm serves on GPU or CPU, the product is designed for GPU.

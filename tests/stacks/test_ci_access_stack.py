@@ -121,8 +121,31 @@ def test_diff_role_trusts_the_repositorys_pull_requests():
     assert condition == {AUD: "sts.amazonaws.com", SUB: [f"repo:{REPOSITORY}:pull_request"]}
 
 
-def test_diff_role_may_only_assume_the_read_only_lookup_role():
-    assert assumable_roles(role(template(), "GitHub pull requests")) == [bootstrap_role("lookup")]
+def test_diff_role_may_assume_no_role_so_pull_requests_cannot_read_the_account():
+    # The lookup role carries ReadOnlyAccess: API keys, every bucket's objects, the logs.
+    diff_role = role(template(), "GitHub pull requests")
+    statements = [s for p in diff_role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    assert all("sts:" not in json.dumps(s["Action"]) for s in statements)
+
+
+def test_diff_role_may_only_read_the_templates_of_this_apps_stacks():
+    diff_role = role(template(), "GitHub pull requests")
+    (policy,) = diff_role["Policies"]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == ["cloudformation:DescribeStacks", "cloudformation:GetTemplate"]
+    assert sorted(statement["Resource"]) == sorted(
+        f"arn:aws:cloudformation:eu-west-1:123456789012:stack/DogBreeds-{stage}-{component}/*"
+        for stage in ("dev", "prod")
+        for component in ("Storage", "Training", "Serving")
+    )
+
+
+def test_the_diff_role_covers_the_stacks_a_stage_builds(dev):
+    from stacks.ci_access_stack import app_stack_names
+
+    built = {dev.stage.storage.stack_name, dev.stage.training.stack_name, dev.stage.serving.stack_name}
+    assert built <= set(app_stack_names())
 
 
 def test_diff_role_is_left_out_when_pull_request_diff_is_off():
