@@ -146,6 +146,44 @@ def test_official_split_follows_stanfords_mat_lists(stanford_tree, tmp_path):
     assert f"{TREE_FOLDERS[0]}/{names[TREE_FOLDERS[0]][8]}" in left_out
 
 
+def official_lists_with_the_last_breed_in_train(stanford_tree: Path, lists_dir: Path, images: int) -> str:
+    """Official lists naming 6 training images of every breed but the last, which gets ``images``;
+    returns the last breed's folder."""
+    names = {
+        folder: sorted(p.name for p in (stanford_tree / "Images" / folder).glob("*_1???.jpg"))
+        for folder in TREE_FOLDERS
+    }
+    last = TREE_FOLDERS[-1]
+    kept = {folder: 6 for folder in TREE_FOLDERS} | {last: images}
+    train = [f"{folder}/{name}" for folder in TREE_FOLDERS for name in names[folder][: kept[folder]]]
+    save_official_list(lists_dir / "train_list.mat", train)
+    save_official_list(
+        lists_dir / "test_list.mat", [f"{folder}/{names[folder][7]}" for folder in TREE_FOLDERS]
+    )
+    return last
+
+
+def test_official_split_with_a_breed_missing_from_train_list_is_an_error_naming_it(stanford_tree, tmp_path):
+    missing = official_lists_with_the_last_breed_in_train(stanford_tree, tmp_path, images=0)
+
+    with pytest.raises(TrainingError) as raised:
+        run_prepare(stanford_tree, tmp_path / "out", split=OfficialSplit(tmp_path))
+
+    assert str(raised.value) == (
+        f"breed folder {missing!r} has no usable image in train_list.mat: "
+        "check that the lists belong to this copy of Stanford Dogs"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_official_split_with_one_training_image_of_a_breed_is_enough(stanford_tree, tmp_path):
+    last = official_lists_with_the_last_breed_in_train(stanford_tree, tmp_path, images=1)
+
+    report = run_prepare(stanford_tree, tmp_path / "out", split=OfficialSplit(tmp_path))
+
+    assert report["classes"][SORTED_FOLDERS.index(last)]["train"] == 1
+
+
 def test_official_split_without_its_lists_is_an_error_naming_the_file(stanford_tree, tmp_path):
     with pytest.raises(TrainingError, match="train_list.mat not found"):
         run_prepare(stanford_tree, tmp_path / "out", split=OfficialSplit(tmp_path))
