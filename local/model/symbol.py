@@ -102,7 +102,14 @@ def parse_symbol(text: str, source: str = "symbol") -> Symbol:
             f"{source}: unsupported MXNet operator(s) {', '.join(unknown)}; local/model converts only "
             f"{', '.join(SUPPORTED_OPS)} (the operators of the algorithm's ResNet)"
         )
-    return Symbol(tuple(nodes), (int(heads[0][0]), int(heads[0][1])))
+    head = (int(heads[0][0]), int(heads[0][1]))
+    output = nodes[head[0]]
+    if output.op not in SOFTMAX_OPS:
+        raise SymbolError(
+            f"{source}: the output is {output.op} {output.name!r}, not a softmax, so it would not give "
+            "probabilities; the algorithm's symbols end with SoftmaxOutput"
+        )
+    return Symbol(tuple(nodes), head)
 
 
 def _spatial(node: Node, key: str, default: int) -> tuple[int, int]:

@@ -103,6 +103,16 @@ def test_unknown_operator_is_named(model_folder):
         load(model_folder)
 
 
+def test_symbol_without_a_softmax_output_is_refused(model_folder):
+    path = model_folder / "image-classification-symbol.json"
+    symbol = json.loads(path.read_text())
+    symbol["heads"] = [[next(i for i, n in enumerate(symbol["nodes"]) if n["name"] == "fc1"), 0, 0]]
+    path.write_text(json.dumps(symbol))
+
+    with pytest.raises(ModelLoadError, match="the output is FullyConnected 'fc1', not a softmax"):
+        load(model_folder)
+
+
 def test_missing_parameter_is_named(model_folder):
     path = model_folder / "image-classification-0007.params"
     params = read_params_file(path)
