@@ -3,14 +3,18 @@ the function itself with the product's conventions: newest runtime, arm64, its o
 a role that may write only there.
 
 A bundle is a handler folder's ``*.py`` files, plus repository files the handler imports (copied
-to the same relative path), generated files (such as the class list) and pure-Python packages
-copied from this environment, where requirements.txt pins them.
+to the same relative path), generated files (such as the class list), pure-Python packages
+copied from this environment, where requirements.txt pins them, and binary packages unpacked from
+wheels built for the Lambda runtime, which scripts/setup downloads into ``LAMBDA_WHEELS_DIR`` at
+the version requirements.txt pins (synth never downloads).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -24,7 +28,11 @@ from constructs import Construct
 from stacks.nag import CDK_ROLE_DEPENDENCY, ignore_cfn_lint
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyi", "py.typed")
+LAMBDA_WHEELS_DIR = REPO_ROOT / ".cache" / "lambda-wheels"
+# The runtime python_function deploys: CPython 3.14 on arm64 (Amazon Linux 2023, glibc 2.34).
+LAMBDA_WHEEL_TAG = re.compile(r"-cp314-cp314-[^/]*manylinux[^/]*_aarch64\.whl$")
+_IGNORE_NAMES = ("__pycache__", "*.pyc", "*.pyi", "py.typed")
+_IGNORE = shutil.ignore_patterns(*_IGNORE_NAMES)
 
 
 @jsii.implements(ILocalBundling)
@@ -35,11 +43,13 @@ class _LocalBundle:
         repo_files: Sequence[str],
         generated: Mapping[str, str],
         packages: Sequence[str],
+        wheels: Sequence[str],
     ) -> None:
         self._handler_dir = handler_dir
         self._repo_files = tuple(repo_files)
         self._generated = dict(generated)
         self._packages = tuple(packages)
+        self._wheels = tuple(wheels)
 
     def try_bundle(self, output_dir: str, *args, **kwargs) -> bool:  # noqa: ARG002 - jsii's signature
         out = Path(output_dir)
@@ -52,7 +62,51 @@ class _LocalBundle:
             (out / relative).write_text(text, encoding="utf-8")
         for package in self._packages:
             _copy_installed_package(package, out)
+        for distribution in self._wheels:
+            _unpack_wheel(lambda_wheel(distribution), out)
         return True
+
+
+def pinned_version(distribution: str) -> str:
+    """The version requirements.txt pins for ``distribution`` (``name==version``)."""
+    pins = (REPO_ROOT / "requirements.txt").read_text(encoding="utf-8")
+    match = re.search(rf"^{re.escape(distribution)}==(\S+)", pins, re.MULTILINE | re.IGNORECASE)
+    if match is None:
+        raise RuntimeError(
+            f"requirements.txt pins no version of {distribution} (expected {distribution}==X.Y.Z)"
+        )
+    return match.group(1)
+
+
+def lambda_wheel(distribution: str) -> Path:
+    """The downloaded wheel of ``distribution``, at its pinned version, built for the Lambda runtime."""
+    version = pinned_version(distribution)
+    candidates = sorted(
+        path
+        for path in LAMBDA_WHEELS_DIR.glob(f"{distribution}-{version}-*.whl")
+        if LAMBDA_WHEEL_TAG.search(path.name)
+    )
+    if not candidates:
+        raise RuntimeError(
+            f"the Lambda bundle needs {distribution} {version} built for python3.14 on arm64, but "
+            f"{LAMBDA_WHEELS_DIR.relative_to(REPO_ROOT)}/ holds no "
+            f"{distribution}-{version}-cp314-*aarch64*.whl: "
+            "run scripts/setup once with network access (synth itself never downloads)"
+        )
+    return candidates[-1]
+
+
+def _unpack_wheel(wheel: Path, out: Path) -> None:
+    """A wheel's importable files (a wheel is a zip laid out as site-packages), without metadata."""
+    with zipfile.ZipFile(wheel) as archive:
+        for member in archive.namelist():
+            top = member.split("/", 1)[0]
+            name = member.rsplit("/", 1)[-1]
+            if top.endswith(".dist-info") or any(Path(name).match(pattern) for pattern in _IGNORE_NAMES):
+                continue
+            if "__pycache__" in member.split("/"):
+                continue
+            archive.extract(member, out)
 
 
 def _copy_installed_package(package: str, out: Path) -> None:
@@ -72,15 +126,20 @@ def python_bundle(
     repo_files: Sequence[str] = (),
     generated: Mapping[str, str] | None = None,
     packages: Sequence[str] = (),
+    wheels: Sequence[str] = (),
 ) -> lambda_.Code:
-    """The Lambda code for ``handler_dir``, hashed by its output so any change redeploys it."""
+    """The Lambda code for ``handler_dir``, hashed by its output so any change redeploys it.
+
+    ``packages`` are copied from this environment (pure Python); ``wheels`` name distributions
+    unpacked from their Lambda-platform wheel in ``LAMBDA_WHEELS_DIR`` (native code).
+    """
     return lambda_.Code.from_asset(
         str(handler_dir),
         asset_hash_type=AssetHashType.OUTPUT,
         bundling=BundlingOptions(
             # Never pulled: the local bundle always succeeds. Required by the API.
             image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.14"),
-            local=_LocalBundle(handler_dir, repo_files, generated or {}, packages),
+            local=_LocalBundle(handler_dir, repo_files, generated or {}, packages, wheels),
         ),
     )
 

@@ -14,8 +14,11 @@ from stacks.nag import acknowledge
 from stacks.python_bundle import REPO_ROOT, python_bundle, python_function
 
 HANDLER_DIR = REPO_ROOT / "lambda" / "predict"
-# Pure-Python packages the handler imports (Powertools and its dependencies).
-BUNDLED_PACKAGES = ("aws_lambda_powertools", "jmespath", "typing_extensions")
+# Pure-Python packages the handler imports (Powertools and its dependencies). Not jmespath: the
+# runtime has its own, with compiled bytecode, and a bundled copy would shadow it.
+BUNDLED_PACKAGES = ("aws_lambda_powertools", "typing_extensions")
+# Native packages, unpacked from wheels built for the runtime (scripts/setup downloads them).
+BUNDLED_WHEELS = ("pillow",)
 CLASSES_FILE = "classes.json"
 
 
@@ -45,6 +48,7 @@ class PredictFunction(Construct):
                 repo_files=["api_contract.py"],
                 generated={CLASSES_FILE: json.dumps(class_names, ensure_ascii=False)},
                 packages=BUNDLED_PACKAGES,
+                wheels=BUNDLED_WHEELS,
             ),
             handler="predict_handler.handler",
             description="POST /predict: checks the image and asks the SageMaker endpoint for the breed",

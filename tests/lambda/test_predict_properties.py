@@ -1,4 +1,5 @@
-"""Property: whatever the event, the handler answers a well-formed JSON proxy response."""
+"""Properties: whatever the event, the handler answers a well-formed JSON proxy response, and no
+image that Pillow cannot fully decode ever reaches the endpoint."""
 
 from __future__ import annotations
 
@@ -11,28 +12,69 @@ import predict_handler
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from PIL import Image, ImageFile
 
 from .conftest import FakeLambdaContext
-from .helpers import endpoint_answer, jpeg_bytes, make_event, png_bytes
+from .helpers import endpoint_answer, jpeg_bytes, make_event, noise_png, png_bytes
 
 KNOWN_STATUSES = {200, 400, 413, 415, 429, 500, 502, 503, 504}
 CONTENT_TYPES = [
     None, "application/json", "application/json; charset=utf-8", "image/jpeg", "image/png",
     "IMAGE/PNG", "text/plain", "", ";",
 ]  # fmt: skip
-VALID_IMAGES = [jpeg_bytes((8, 8)), png_bytes((8, 8))]
+VALID_IMAGES = [
+    jpeg_bytes((8, 8)),
+    png_bytes((8, 8)),
+    jpeg_bytes((40, 30), quality=95, progressive=True),
+    jpeg_bytes((24, 16), mode="CMYK"),
+    noise_png(20, 12),
+]
+
+
+def fully_decodes(image: bytes) -> bool:
+    """The judge: Pillow's full decode, at full scale, refusing truncated data."""
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    try:
+        with Image.open(io.BytesIO(image)) as opened:
+            opened.load()
+    except Exception:
+        return False
+    return True
 
 
 class AlwaysAnswers:
-    """An endpoint client that answers every call with a valid probability vector."""
+    """An endpoint client that answers every call with a valid probability vector and keeps each image."""
 
-    def invoke_endpoint(self, **_: Any) -> dict[str, Any]:
+    received: list[bytes] = []
+
+    def invoke_endpoint(self, **parameters: Any) -> dict[str, Any]:
+        AlwaysAnswers.received.append(parameters["Body"])
         return {"Body": io.BytesIO(endpoint_answer()), "ContentType": "application/json"}
 
 
 @pytest.fixture
 def always_answering_endpoint(monkeypatch):
+    AlwaysAnswers.received = []
     monkeypatch.setattr(predict_handler, "sagemaker_runtime_client", AlwaysAnswers)
+    return AlwaysAnswers
+
+
+@st.composite
+def damaged_images(draw) -> bytes:
+    """A valid image cut short, with bytes flipped, or with a stretch of it overwritten."""
+    image = bytearray(draw(st.sampled_from(VALID_IMAGES)))
+    damage = draw(st.sampled_from(["cut", "flip", "overwrite"]))
+    if damage == "cut":
+        return bytes(image[: draw(st.integers(0, len(image) - 1))])
+    if damage == "flip":
+        for _ in range(draw(st.integers(1, 4))):
+            position = draw(st.integers(0, len(image) - 1))
+            image[position] ^= 1 << draw(st.integers(0, 7))
+        return bytes(image)
+    start = draw(st.integers(0, len(image) - 1))
+    patch = draw(st.binary(min_size=1, max_size=16))
+    image[start : start + len(patch)] = patch
+    return bytes(image)
 
 
 def _api_gateway_event(body: Any, content_type: str | None, headers: Any, is_base64: Any) -> dict[str, Any]:
@@ -96,6 +138,15 @@ plausible_events = st.builds(
     base64_images,
     st.sampled_from(["image/jpeg", "image/png", "IMAGE/PNG"]),
 )
+damaged_image_events = st.builds(
+    lambda image, raw: (
+        make_event(base64.b64encode(image).decode(), content_type="image/jpeg", is_base64=True)
+        if raw
+        else make_event(json.dumps({"image": base64.b64encode(image).decode()}))
+    ),
+    damaged_images(),
+    st.booleans(),
+)
 arbitrary_events = (
     st.none()
     | json_values
@@ -104,7 +155,7 @@ arbitrary_events = (
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(api_event=plausible_events | api_gateway_events | arbitrary_events)
+@given(api_event=plausible_events | damaged_image_events | api_gateway_events | arbitrary_events)
 def test_any_event_gets_a_well_formed_response(always_answering_endpoint, api_event):
     response = predict_handler.handler(api_event, FakeLambdaContext())
     event(f"status {response['statusCode']}")  # shown by --hypothesis-show-statistics
@@ -120,3 +171,16 @@ def test_any_event_gets_a_well_formed_response(always_answering_endpoint, api_ev
     else:
         assert set(body["error"]) == {"code", "message"}
         assert "Traceback" not in body["error"]["message"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(api_event=damaged_image_events | plausible_events)
+def test_no_undecodable_image_reaches_the_endpoint(always_answering_endpoint, api_event):
+    always_answering_endpoint.received = []  # the fixture runs once for all examples
+    response = predict_handler.handler(api_event, FakeLambdaContext())
+    event(f"status {response['statusCode']}")
+
+    for image in always_answering_endpoint.received:
+        assert fully_decodes(image), f"an undecodable image reached the endpoint: {image.hex()}"
+    if response["statusCode"] == 400:
+        assert not always_answering_endpoint.received
