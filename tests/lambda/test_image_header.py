@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import struct
 import time
+import zlib
 
 import pytest
 from hypothesis import given, settings
@@ -211,3 +213,47 @@ def test_any_bytes_give_a_header_or_one_of_the_two_errors(prefix, rest):
         assert str(error)
     else:
         assert header.width > 0 and header.height > 0
+
+
+def _png_with_first_chunk(length: int, chunk_type: bytes, fields: bytes) -> bytes:
+    """A PNG signature and one chunk whose CRC is right, so only its type or length is wrong."""
+    body = chunk_type + fields
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", length) + body + struct.pack(">I", zlib.crc32(body))
+
+
+IHDR_FIELDS = struct.pack(">IIBBBBB", 320, 240, 8, 2, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [_png_with_first_chunk(13, b"IDAT", IHDR_FIELDS), _png_with_first_chunk(14, b"IHDR", IHDR_FIELDS)],
+    ids=["type-idat-with-a-valid-crc", "ihdr-of-length-14"],
+)
+def test_png_whose_first_chunk_is_not_a_13_byte_ihdr_is_corrupt_even_with_a_valid_crc(data):
+    with pytest.raises(CorruptImage) as raised:
+        read_image_header(data)
+
+    assert str(raised.value) == "the PNG's first chunk is not a valid IHDR header chunk"
+
+
+def test_png_header_chunk_with_a_wrong_crc_says_so_exactly():
+    data = bytearray(png_header_claiming(320, 240))
+    data[-1] ^= 0x01
+
+    with pytest.raises(CorruptImage) as raised:
+        read_image_header(bytes(data))
+
+    assert str(raised.value) == "the PNG's IHDR header chunk fails its CRC check"
+
+
+@pytest.mark.parametrize("width, height", [(2**31 - 1, 1), (1, 2**31 - 1)])
+def test_png_dimensions_up_to_the_formats_cap_are_read(width, height):
+    assert read_image_header(png_header_claiming(width, height)) == ImageHeader("png", width, height)
+
+
+@pytest.mark.parametrize("width, height", [(2**31, 1), (1, 2**31)])
+def test_png_dimension_one_past_the_formats_cap_is_corrupt(width, height):
+    with pytest.raises(CorruptImage) as raised:
+        read_image_header(png_header_claiming(width, height))
+
+    assert str(raised.value) == f"the PNG's header claims an impossible size {width}x{height}"
