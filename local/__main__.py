@@ -24,6 +24,7 @@ DEFAULT_PORT = 8080
 TEST_MODEL_CLASSES = 120
 EXIT_OK = 0
 EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
 
 
 def cache_dir() -> Path:
@@ -157,8 +158,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("Interrupted before serving.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    # From here Ctrl-C (and SIGTERM) only ask the loop below to stop, wherever they arrive.
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stop.set())
     print(f"Page: {running.url}/", flush=True)
     print(f"PredictUrl: {running.predict_url}", flush=True)
     print(f"ApiKey: {api_key}", flush=True)
@@ -167,10 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "-H 'Content-Type: image/jpeg' --data-binary @smoke/smoke.jpg\nStop with Ctrl-C.",
         flush=True,
     )
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
+    while not stop.wait(0.5):  # a timeout keeps the main thread responsive to signals
         pass
     running.stop()
     print("Stopped.", file=sys.stderr, flush=True)
