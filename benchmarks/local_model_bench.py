@@ -94,6 +94,8 @@ def main() -> int:
     print(
         f"ResNet-50 (120 classes) on {os.cpu_count()} CPUs; write + convert + session: {load_seconds:.1f} s"
     )
+    load_average = os.getloadavg()[0]
+    print(f"load average: {load_average:.1f} (above {os.cpu_count()}, other work slows all of this)")
 
     cpu_start = time.process_time()
     bare = statistics.median(bare_forward_latency(model, args.repeats))
