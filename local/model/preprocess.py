@@ -69,10 +69,13 @@ def resize_bilinear(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
         return rgb
     rows_low, rows_high, row_fraction = _axis_weights(rgb.shape[0], height)
     cols_low, cols_high, col_fraction = _axis_weights(rgb.shape[1], width)
-    pixels = rgb.astype(np.float32)
+    top_rows, bottom_rows = rgb[rows_low], rgb[rows_high]  # gather in uint8: never a float copy of it all
+    corners = [
+        rows[:, cols].astype(np.float32) for rows in (top_rows, bottom_rows) for cols in (cols_low, cols_high)
+    ]
     col_weight = col_fraction.astype(np.float32)[None, :, None]
-    top = pixels[rows_low][:, cols_low] * (1 - col_weight) + pixels[rows_low][:, cols_high] * col_weight
-    bottom = pixels[rows_high][:, cols_low] * (1 - col_weight) + pixels[rows_high][:, cols_high] * col_weight
+    top = corners[0] * (1 - col_weight) + corners[1] * col_weight
+    bottom = corners[2] * (1 - col_weight) + corners[3] * col_weight
     row_weight = row_fraction.astype(np.float32)[:, None, None]
     blended = top * (1 - row_weight) + bottom * row_weight
     return np.clip(np.rint(blended), 0, 255).astype(np.uint8)
