@@ -102,6 +102,12 @@ class ServingStack(Stack):
             value=self.api.predict_url,
             description="POST a JPEG or PNG here (see README: API reference)",
         )
+        CfnOutput(
+            self,
+            "PageUrl",
+            value=self.api.page_url,
+            description="The web page: pick or take a photo of a dog",
+        )
         CfnOutput(self, "ModelVersion", value=model.version)
         if self.endpoint is not None:
             CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name)

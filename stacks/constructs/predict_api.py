@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
@@ -12,8 +13,18 @@ from constructs import Construct
 
 import api_contract
 from stacks.nag import acknowledge
+from stacks.python_bundle import REPO_ROOT
 
 STAGE_NAME = "v1"
+PAGE_FILE = REPO_ROOT / "web" / "index.html"
+
+
+def page_template(page_file: Path = PAGE_FILE) -> str:
+    """The web page as a mapping template, inside Velocity's unparsed block: its ``$`` and ``#`` stay text."""
+    html = page_file.read_text(encoding="utf-8")
+    if "]]#" in html:
+        raise ValueError(f"{page_file} contains ']]#', which would end the template's unparsed block")
+    return "#[[" + html + "]]#"
 
 
 def request_schema(num_classes: int) -> apigw.JsonSchema:
@@ -109,6 +120,8 @@ class PredictApi(Construct):
             request_models={api_contract.JSON_CONTENT_TYPE: model},
         )
         self.predict_url = self.api.url_for_path(api_contract.ROUTE)
+        self.page_method = self._add_page()
+        self.page_url = self.api.url_for_path("/")
 
         self.api_key: apigw.IApiKey | None = None
         if api_key_required:
@@ -183,6 +196,36 @@ class PredictApi(Construct):
             response_headers={**headers, "Retry-After": f"'{api_contract.RETRY_AFTER_SECONDS}'"},
             templates={api_contract.JSON_CONTENT_TYPE: message},
         )
+
+    def _add_page(self) -> apigw.Method:
+        """``GET /``: the web page from a MOCK integration (no function, no hourly cost), without a key,
+        so the page and the API share an origin."""
+        content_type = "method.response.header.Content-Type"
+        page = self.api.root.add_method(
+            "GET",
+            apigw.MockIntegration(
+                request_templates={api_contract.JSON_CONTENT_TYPE: '{"statusCode": 200}'},
+                integration_responses=[
+                    apigw.IntegrationResponse(
+                        status_code="200",
+                        response_parameters={content_type: "'text/html; charset=utf-8'"},
+                        response_templates={"text/html": page_template()},
+                    )
+                ],
+            ),
+            api_key_required=False,
+            method_responses=[
+                apigw.MethodResponse(status_code="200", response_parameters={content_type: True})
+            ],
+        )
+        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+            acknowledge(
+                page,
+                rule,
+                "GET / serves the static web page (a MOCK integration, no data, no function); it must "
+                "load without a key so a person can enter one. Predictions still require the API key.",
+            )
+        return page
 
     def _acknowledge_findings(self, api_key_required: bool) -> None:
         acknowledge(
