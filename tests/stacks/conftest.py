@@ -1,3 +1,3 @@
 """Fixtures of the stack tests; the synthesis itself lives in stack_synthesis.py."""
 
-from stack_synthesis import dev, dev_without_model, prod  # noqa: F401 - fixtures pytest finds here
+from stack_synthesis import dev, dev_without_model, prod, synthesis_root  # noqa: F401 - fixtures pytest finds here

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tempfile
 from functools import cache
 from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
+from stack_synthesis import scratch_dir
 
 from stacks.ci_access_stack import build_ci_access
 from stacks.ci_config import CiAccessConfig
@@ -31,7 +31,7 @@ AUD = "token.actions.githubusercontent.com:aud"
 @cache
 def synthesize(config: CiAccessConfig = DEFAULT, *, agnostic: bool = False) -> tuple[Template, Path]:
     """The stack in account 123456789012, eu-west-1; ``agnostic``: environment-agnostic (offline synth)."""
-    outdir = Path(tempfile.mkdtemp(prefix="cdk-ci-access-"))
+    outdir = scratch_dir("cdk-ci-access-")
     app = cdk.App(outdir=str(outdir), context=CDK_JSON_CONTEXT)
     env = None if agnostic else cdk.Environment(account="123456789012", region="eu-west-1")
     stack = build_ci_access(app, config, env)
