@@ -256,6 +256,14 @@ def test_misclassified_lists_every_wrong_prediction_whatever_its_confidence() ->
     ]
 
 
+def test_suspected_label_errors_refuse_fewer_images_than_predictions() -> None:
+    import numpy as np
+
+    scores = np.array([one_hot(1, 2), one_hot(1, 2)])
+    with pytest.raises(ValueError, match="zip"):
+        metrics.suspected_label_errors([0, 0], scores, names(2), ["only one"], 0.5)
+
+
 def test_suspect_confidence_is_rounded_to_six_decimals() -> None:
     probabilities = [[0.0, 2 / 3, 1 / 3]]
     result = metrics.compute([0], probabilities, names(3), images=["a"])
