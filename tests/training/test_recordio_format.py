@@ -188,10 +188,16 @@ def test_check_written_accepts_what_the_writer_wrote(tmp_path):
 @pytest.mark.parametrize(
     ("labels", "message"),
     [
-        ([(0, 1.0)], "holds 2 records and .* 2 lines, expected 1"),
-        ([(0, 1.0), (1, 0.0), (2, 0.0)], "holds 2 records and .* 2 lines, expected 3"),
-        ([(0, 1.0), (1, 2.0)], r"record 1 \(label 2.0\) reads back as record 1 \(label 0.0\) at offset 36"),
-        ([(0, 1.0), (5, 0.0)], r"record 5 \(label 0.0\) reads back as record 1 \(label 0.0\) at offset 36"),
+        ([(0, 1.0)], "{rec} holds 2 records and {idx} 2 lines, expected 1"),
+        ([(0, 1.0), (1, 0.0), (2, 0.0)], "{rec} holds 2 records and {idx} 2 lines, expected 3"),
+        (
+            [(0, 1.0), (1, 2.0)],
+            "{rec}: record 1 (label 2.0) reads back as record 1 (label 0.0) at offset 36, indexed as 1 at 36",
+        ),
+        (
+            [(0, 1.0), (5, 0.0)],
+            "{rec}: record 5 (label 0.0) reads back as record 1 (label 0.0) at offset 36, indexed as 1 at 36",
+        ),
     ],
 )
 def test_check_written_names_the_first_difference(tmp_path, labels, message):
@@ -200,8 +206,21 @@ def test_check_written_names_the_first_difference(tmp_path, labels, message):
         writer.write_image(0, 1.0, b"jpeg")
         writer.write_image(1, 0.0, b"jpeg")
 
-    with pytest.raises(RecordIOError, match=message):
+    with pytest.raises(RecordIOError) as raised:
         check_written(rec, idx, labels)
+
+    assert str(raised.value) == message.format(rec=rec, idx=idx)
+
+
+def test_check_written_notices_an_index_missing_a_line(tmp_path):
+    rec, idx = tmp_path / "x.rec", tmp_path / "x.idx"
+    with RecordWriter(rec, idx) as writer:
+        writer.write_image(0, 1.0, b"jpeg")
+        writer.write_image(1, 0.0, b"jpeg")
+    idx.write_text("0\t0\n")
+
+    with pytest.raises(RecordIOError, match=r"holds 2 records and .*x.idx 1 lines, expected 2$"):
+        check_written(rec, idx, [(0, 1.0), (1, 0.0)])
 
 
 def test_check_written_notices_an_index_offset_that_is_off(tmp_path):
