@@ -284,7 +284,7 @@ def _number_edit(index: int, node: ast.Constant) -> Edit:
 
 def _string_edit(index: int, node: ast.Constant) -> Edit:
     marker = b"XX" if isinstance(node.value, bytes) else "XX"
-    return _expression_edit(index, "string", lambda n: ast.Constant(marker + n.value + marker))
+    return _expression_edit(index, "string", lambda n: ast.Constant(marker + n.value + marker), _string_keep)
 
 
 def _fstring_edit(index: int) -> Edit:
@@ -298,7 +298,17 @@ def _fstring_edit(index: int) -> Edit:
         node.values = values
         return node
 
-    return _expression_edit(index, "string", make)
+    return _expression_edit(index, "string", make, _string_keep)
+
+
+def _string_keep(node: ast.AST, source: Source) -> str | None:
+    """The literal as written, with ``XX`` inside its first and last quotes."""
+    text = source.text(source.start(node), source.end(node))
+    match = re.fullmatch(r"([a-zA-Z]{0,2})(\'\'\'|\"\"\"|\'|\")(.*)\2", text, re.DOTALL)
+    if match is None:
+        return None
+    prefix, quote, body = match.groups()
+    return f"{prefix}{quote}XX{body}XX{quote}"
 
 
 def _edits_for(
