@@ -9,20 +9,11 @@ import pytest
 from stack_synthesis import run_app
 
 from stacks.algorithm_image import UnsupportedRegionError, supported_regions
-from stacks.config import STAGES, ConfigError, endpoint_switch, stage_config
+from stacks.config import STAGES
 from stacks.model_pin import ModelPinError, load_pinned_model
 from training.breeds import default_classes
 
 REPO = Path(__file__).parents[2]
-
-
-def test_default_stage_is_dev():
-    assert stage_config(None).name == "dev"
-
-
-def test_unknown_stage_names_the_setting_and_the_allowed_values():
-    with pytest.raises(ConfigError, match=r"invalid stage='qa': allowed values are dev, prod"):
-        stage_config("qa")
 
 
 def test_prod_keeps_its_data_and_dev_does_not():
@@ -155,25 +146,6 @@ def test_stage_config_imports_without_the_cdk():
     code = "import sys, stacks.config; sys.exit('aws_cdk' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, check=False)
     assert result.returncode == 0
-
-
-@pytest.mark.parametrize(("value", "enabled"), [(None, True), ("on", True), ("true", True), (True, True)])
-def test_endpoint_switch_turns_the_endpoint_on(value, enabled):
-    assert endpoint_switch(value) is enabled
-
-
-@pytest.mark.parametrize("value", ["off", "false", False])
-def test_endpoint_switch_turns_the_endpoint_off(value):
-    assert endpoint_switch(value) is False
-
-
-@pytest.mark.parametrize("value", ["maybe", "", "OFF", 0, 1, "no"])
-def test_endpoint_switch_names_the_allowed_values_otherwise(value):
-    with pytest.raises(ConfigError) as raised:
-        endpoint_switch(value)
-    assert str(raised.value) == (
-        f"invalid endpoint={value!r}: allowed values are on, off, true, false (choose with -c endpoint=off)"
-    )
 
 
 @pytest.mark.parametrize("switch", ["off", "false"])

@@ -1,4 +1,5 @@
-"""Every stage setting is checked as documented: each limit at its edge and one past it.
+"""Every stage setting is checked as documented: each limit at its edge and one past it; the stage
+and endpoint switches name their allowed values.
 
 The tables below name every field of ``StageConfig``; a new setting without a declared bound, or
 without cases here, fails ``test_every_setting_declares_its_bound_and_is_tested``.
@@ -12,7 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from stacks.config import BOUND, LOG_RETENTION_DAYS, STAGES, Bound, ConfigError, StageConfig, between, setting
+from stacks.config import (
+    BOUND,
+    LOG_RETENTION_DAYS,
+    STAGE_COMPONENTS,
+    STAGES,
+    Bound,
+    ConfigError,
+    StageConfig,
+    between,
+    endpoint_switch,
+    setting,
+    stage_config,
+)
 
 README = Path(__file__).parents[2] / "README.md"
 BASE = STAGES["dev"]  # endpoint_instance_count 1, api_rate_limit 5, training_max_runtime_hours 6
@@ -93,6 +106,7 @@ ACCEPTED = [
     {"tags": {}},
     {"tags": MANY_TAGS},
     {"tags": {"k" * 128: "v" * 256, "Owner": ""}},
+    {"tags": {"k": "v"}},
 ]
 
 # (changes, the setting named, allowed values): each one past an edge, or of the wrong kind.
@@ -222,6 +236,34 @@ def test_every_setting_is_in_the_readmes_per_stage_table():
     assert missing == []
 
 
+def _shown(value) -> str:
+    """A setting's value as the README's table writes it."""
+    if value is None or value == {}:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return f"{value:,}"
+    if isinstance(value, tuple):
+        return ", ".join(map(_shown, value))
+    return f"`{value}`"
+
+
+def test_the_readmes_table_shows_each_stages_values():
+    text = README.read_text()
+    table = text[text.index("| setting | dev | prod | allowed |") :].split("\n\n")[0]
+    checked = 0
+    for row in table.splitlines()[2:]:
+        setting_cell, dev, prod, _ = (cell.strip() for cell in row.strip("|").split("|"))
+        names = re.findall(r"`(\w+)`", setting_cell.split("(")[0])
+        for stage, cell in (("dev", dev), ("prod", prod)):
+            parts = cell.split(" / ") if len(names) > 1 else [cell]
+            for name, part in zip(names, parts, strict=True):
+                assert part.startswith(_shown(getattr(STAGES[stage], name))), (stage, name, part)
+                checked += 1
+    assert checked == 2 * (len(fields(StageConfig)) - 1)  # every setting but the name
+
+
 def test_a_setting_without_a_bound_fails_when_the_config_is_built():
     @dataclass(frozen=True)
     class Unchecked(StageConfig):
@@ -255,3 +297,43 @@ def test_reserved_concurrency_protects_the_account_in_every_stage():
     for config in STAGES.values():
         assert config.function_reserved_concurrency <= 100
         assert config.function_reserved_concurrency >= config.api_rate_limit
+
+
+def test_default_stage_is_dev():
+    assert stage_config(None).name == "dev"
+
+
+def test_unknown_stage_names_the_setting_and_the_allowed_values():
+    with pytest.raises(ConfigError) as raised:
+        stage_config("qa")
+    assert (
+        str(raised.value)
+        == "invalid stage='qa': allowed values are dev, prod (choose one with -c stage=NAME)"
+    )
+
+
+@pytest.mark.parametrize(("value", "enabled"), [(None, True), ("on", True), ("true", True), (True, True)])
+def test_endpoint_switch_turns_the_endpoint_on(value, enabled):
+    assert endpoint_switch(value) is enabled
+
+
+@pytest.mark.parametrize("value", ["off", "false", False])
+def test_endpoint_switch_turns_the_endpoint_off(value):
+    assert endpoint_switch(value) is False
+
+
+@pytest.mark.parametrize("value", ["maybe", "", "OFF", 0, 1, "no"])
+def test_endpoint_switch_names_the_allowed_values_otherwise(value):
+    with pytest.raises(ConfigError) as raised:
+        endpoint_switch(value)
+    assert str(raised.value) == (
+        f"invalid endpoint={value!r}: allowed values are on, off, true, false (choose with -c endpoint=off)"
+    )
+
+
+def test_a_stage_has_a_storage_training_and_serving_stack_named_for_it():
+    assert [STAGES["prod"].stack_name(c) for c in STAGE_COMPONENTS] == [
+        "DogBreeds-prod-Storage",
+        "DogBreeds-prod-Training",
+        "DogBreeds-prod-Serving",
+    ]
