@@ -16,6 +16,8 @@ one ``id<TAB>offset`` line per record, which is what MXNet's ``MXIndexedRecordIO
 
 from __future__ import annotations
 
+import mmap
+import os
 import struct
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -121,7 +123,14 @@ class RecordWriter:
 
 def read_records(record_path: Path) -> Iterator[Record]:
     """Each record of a ``.rec`` file in order, its parts joined as MXNet's reader joins them."""
-    data = Path(record_path).read_bytes()
+    with open(record_path, "rb") as file:
+        if os.fstat(file.fileno()).st_size == 0:
+            return  # mmap refuses an empty file
+        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:  # not all of it in memory
+            yield from _records(record_path, data)
+
+
+def _records(record_path: Path, data: mmap.mmap) -> Iterator[Record]:
     offset = 0
     pieces: list[bytes] = []  # of a split record, while its parts are read
     first = 0  # offset of the split record's first part
@@ -168,16 +177,20 @@ def check_written(record_path: Path, index_path: Path, labels: Sequence[tuple[in
     """Reads a written ``.rec``/``.idx`` pair back: one record per ``(id, label)`` in order, each at
     the offset its ``.idx`` line gives; RecordIOError naming the first difference."""
     index = read_index(index_path)
-    records = list(read_records(record_path))
-    if not len(records) == len(index) == len(labels):
+    count, difference = 0, ""
+    for record in read_records(record_path):  # one at a time: a .rec can be gigabytes
+        if count < min(len(index), len(labels)) and not difference:
+            (index_id, offset), (record_id, label) = index[count], labels[count]
+            image = unpack_image(record.data)
+            if (image.id, image.label, index_id, offset) != (record_id, label, record_id, record.offset):
+                difference = (
+                    f"{record_path}: record {record_id} (label {label}) reads back as record {image.id} "
+                    f"(label {image.label}) at offset {record.offset}, indexed as {index_id} at {offset}"
+                )
+        count += 1
+    if not count == len(index) == len(labels):
         raise RecordIOError(
-            f"{record_path} holds {len(records)} records and {index_path} {len(index)} lines, "
-            f"expected {len(labels)}"
+            f"{record_path} holds {count} records and {index_path} {len(index)} lines, expected {len(labels)}"
         )
-    for record, (index_id, offset), (record_id, label) in zip(records, index, labels, strict=True):
-        image = unpack_image(record.data)
-        if (image.id, image.label, index_id, offset) != (record_id, label, record_id, record.offset):
-            raise RecordIOError(
-                f"{record_path}: record {record_id} (label {label}) reads back as record {image.id} "
-                f"(label {image.label}) at offset {record.offset}, indexed as {index_id} at {offset}"
-            )
+    if difference:
+        raise RecordIOError(difference)

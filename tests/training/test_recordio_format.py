@@ -239,3 +239,19 @@ def test_an_index_line_that_is_not_id_and_offset_is_refused(tmp_path):
 
     with pytest.raises(RecordIOError, match=r"x.idx: a line is not 'id<TAB>offset'$"):
         read_index(tmp_path / "x.idx")
+
+
+def test_an_empty_rec_file_holds_no_records(tmp_path):
+    rec, idx = write_file(tmp_path, [])
+
+    assert list(read_records(rec)) == []
+    check_written(rec, idx, [])
+
+
+def test_check_written_names_the_first_of_several_differences(tmp_path):
+    rec, idx = write_file(tmp_path, [(0, pack_image(1.0, 0, b"a")), (1, pack_image(1.0, 1, b"b"))])
+
+    with pytest.raises(
+        RecordIOError, match=r": record 0 \(label 0.0\) reads back as record 0 \(label 1.0\) at offset 0,"
+    ):
+        check_written(rec, idx, [(0, 0.0), (1, 0.0)])
