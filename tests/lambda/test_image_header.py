@@ -193,6 +193,12 @@ def test_jpeg_frame_header_as_the_1001st_segment_is_past_the_cap():
         (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "WebP"),
         (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", "HEIC"),
         (b"BM\x36\x00\x00\x00", "BMP"),
+        (b"\x00\x00\x00\x18ftypheix\x00\x00\x00\x00", "HEIC"),
+        (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00", "HEIF"),
+        (b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00", "AVIF"),
+        (b"II*\x00\x08\x00\x00\x00", "TIFF"),
+        (b"MM\x00*\x00\x00\x00\x08", "TIFF"),
+        (b"%PDF-1.7\n", "PDF"),
     ],
 )
 def test_other_image_formats_are_unsupported_and_named(data, named):
@@ -293,3 +299,20 @@ def test_image_header_is_immutable():
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         header.width = 4  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "image_format, header", [("PNG", png_header_claiming), ("JPEG", jpeg_header_claiming)]
+)
+def test_empty_image_message_names_the_format_and_size(image_format, header):
+    with pytest.raises(CorruptImage) as raised:
+        read_image_header(header(0, 48))
+
+    assert str(raised.value) == f"the {image_format}'s header claims an empty image 0x48"
+
+
+def test_garbage_where_a_marker_belongs_is_named_with_its_position():
+    with pytest.raises(CorruptImage) as raised:
+        read_image_header(b"\xff\xd8\xff\xfe\x00\x02\x12\x34")  # SOI, an empty comment, garbage
+
+    assert str(raised.value) == "the JPEG is malformed: expected a marker at byte 6, found 0x12"

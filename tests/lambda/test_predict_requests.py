@@ -353,3 +353,66 @@ def test_bad_base64_is_explained_in_the_apis_words(endpoint, lambda_context, tex
     )
     for library_text in ("Incorrect padding", "Only base64 data", "Excess data", "binascii"):
         assert library_text not in response["body"]
+
+
+# --- Whole messages (a loose substring would let the wrong error pass) -------------------------
+
+
+def assert_message(response, error: api_contract.ErrorCode, message: str) -> None:
+    assert response["statusCode"] == error.status
+    assert error_of(response) == {"code": error.code, "message": f"{message}. {error.advice}"}
+
+
+def test_json_body_over_the_limit_says_so_whole(endpoint, lambda_context):
+    length = api_contract.MAX_JSON_BODY_CHARS + 1
+
+    response = call(make_event("x" * length), lambda_context)
+
+    assert_message(
+        response,
+        api_contract.PAYLOAD_TOO_LARGE,
+        f"the JSON body is {length:,} characters, "
+        f"over the {api_contract.MAX_JSON_BODY_CHARS:,}-character limit",
+    )
+
+
+def test_json_that_is_not_an_object_says_so_whole(endpoint, lambda_context):
+    response = call(json_event([1, 2]), lambda_context)
+
+    assert_message(response, api_contract.BAD_REQUEST, "the JSON body must be an object, not a list")
+
+
+def test_image_field_of_the_wrong_type_says_so_whole(endpoint, lambda_context):
+    response = call(json_event({"body": 42}), lambda_context)
+
+    assert_message(
+        response, api_contract.BAD_REQUEST, 'the "body" field must be a base64 string, not a number'
+    )
+
+
+@pytest.mark.parametrize(
+    "top_k, shown",
+    [
+        ("x" * 38, '"' + "x" * 38 + '"'),  # 40 characters as JSON: shown whole
+        ("x" * 39, '"' + "x" * 36 + "..."),  # 41: cut to 37 and an ellipsis
+    ],
+)
+def test_top_k_out_of_range_is_shown_whole_up_to_40_characters(endpoint, lambda_context, top_k, shown):
+    response = call(image_json_event(jpeg_bytes(), {"topK": top_k}), lambda_context)
+
+    assert_message(
+        response,
+        api_contract.BAD_REQUEST,
+        f'"topK" must be a whole number from 1 to {len(CLASS_NAMES)}, not {shown}',
+    )
+
+
+@pytest.mark.parametrize("image", [jpeg_bytes(), png_bytes()], ids=["jpeg", "png"])
+def test_base64_text_of_either_format_sent_raw_is_explained(endpoint, lambda_context, image):
+    response = call(raw_image_event(b64(image).encode()), lambda_context)
+
+    assert_message(
+        response,
+        api_contract.UNSUPPORTED_MEDIA_TYPE,
+        "the image is base64 text, not image bytes: send the file itself as the body",
+    )
