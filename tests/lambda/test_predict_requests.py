@@ -416,3 +416,26 @@ def test_base64_text_of_either_format_sent_raw_is_explained(endpoint, lambda_con
         api_contract.UNSUPPORTED_MEDIA_TYPE,
         "the image is base64 text, not image bytes: send the file itself as the body",
     )
+
+
+def test_decoded_image_one_byte_over_the_limit_says_so_whole(endpoint, lambda_context):
+    image = jpeg_bytes()
+    image += bytes(api_contract.MAX_IMAGE_BYTES + 1 - len(image))
+
+    response = call(image_json_event(image), lambda_context)
+
+    assert_message(
+        response,
+        api_contract.PAYLOAD_TOO_LARGE,
+        "the image is 4,194,305 bytes, over the 4,194,304-byte limit",
+    )
+
+
+def test_other_content_type_says_so_whole(endpoint, lambda_context):
+    response = call(image_json_event(jpeg_bytes(), content_type="text/plain"), lambda_context)
+
+    assert_message(
+        response,
+        api_contract.UNSUPPORTED_MEDIA_TYPE,
+        "the Content-Type 'text/plain' is not accepted: use application/json, image/jpeg or image/png",
+    )
