@@ -133,7 +133,7 @@ def read_records(record_path: Path) -> Iterator[Record]:
 def _records(record_path: Path, data: mmap.mmap) -> Iterator[Record]:
     offset = 0
     pieces: list[bytes] = []  # of a split record, while its parts are read
-    first = 0  # offset of the split record's first part
+    first = 0  # offset of the split record's first part, set by it before any use  # mutation: equivalent
     while offset < len(data):
         if offset + RECORD_HEADER.size > len(data):
             raise RecordIOError(f"{record_path}: {len(data) - offset} stray bytes at offset {offset}")
