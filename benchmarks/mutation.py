@@ -56,6 +56,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -73,7 +74,10 @@ REPO_ROOT = SCRIPT_DIR.parent
 DEFAULT_EQUIVALENT_FILE = REPO_ROOT / "benchmarks" / "mutation_equivalent.txt"
 NO_MUTATE_MARKER = "# pragma: no mutate"
 EQUIVALENT_MARKER = "# mutation: equivalent"
-LINKED_DIRS = (".venv", "node_modules")  # read-only for the tests: linked into the copy, not copied
+# Top-level folders git ignores are linked into the copy, not copied (.venv, node_modules, downloaded
+# wheels under .cache): the tests only read them. These hold what tests write, so they are left out.
+NOT_LINKED = {".git", "cdk.out", ".hypothesis", ".pytest_cache", ".ruff_cache", ".mypy_cache", "__pycache__"}
+MEMORY_LIMIT_GB = 8.0
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -572,7 +576,7 @@ def mark_equivalents(mutants: list[Mutant], declared: dict[str, str]) -> None:
 
 
 def copy_tree(destination: Path) -> None:
-    """Copies the files git would see (tracked and new, not ignored); links ``.venv`` and ``node_modules``."""
+    """Copies the files git would see (tracked and new, not ignored); links the ignored top-level folders."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],  # noqa: S607
         cwd=REPO_ROOT,
@@ -584,9 +588,9 @@ def copy_tree(destination: Path) -> None:
         if source.is_file():
             (destination / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination / name)
-    for name in LINKED_DIRS:
-        if (REPO_ROOT / name).exists():
-            (destination / name).symlink_to(REPO_ROOT / name)
+    for entry in REPO_ROOT.iterdir():
+        if entry.is_dir() and entry.name not in NOT_LINKED and not (destination / entry.name).exists():
+            (destination / entry.name).symlink_to(entry)
 
 
 PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider"]
@@ -642,6 +646,7 @@ def _run_command(command: list[str], workdir: Path, timeout: float) -> tuple[str
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=_limit_memory,
     )
     try:
         output, _ = process.communicate(timeout=timeout)
@@ -668,6 +673,13 @@ def preload(workdir: Path) -> int:
     return loaded
 
 
+def _limit_memory() -> None:
+    """Caps this process's address space: a mutant that allocates without end fails instead of
+    taking the machine's memory from everyone else."""
+    limit = int(float(os.environ.get("MUTATION_MEMORY_LIMIT_GB", MEMORY_LIMIT_GB)) * 2**30)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def run_forked(workdir: Path, tests: list[str], timeout: float) -> tuple[str, str]:
     """Like ``run_tests``, in a fork of this process: modules from the copy are dropped and imported
     afresh (the mutant among them), third-party modules stay loaded."""
@@ -679,6 +691,7 @@ def run_forked(workdir: Path, tests: list[str], timeout: float) -> tuple[str, st
         code = 70
         try:
             os.setpgid(0, 0)
+            _limit_memory()
             descriptor = os.open(output_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
             os.dup2(descriptor, 1)
             os.dup2(descriptor, 2)
@@ -699,17 +712,18 @@ def run_forked(workdir: Path, tests: list[str], timeout: float) -> tuple[str, st
             sys.stderr.flush()
             os._exit(code)
     deadline = time.monotonic() + timeout
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return _status(os.waitstatus_to_exitcode(status), output_path.read_text(errors="replace"))
+            if time.monotonic() > deadline:
+                return "timeout", ""
+            time.sleep(0.02)
+    finally:  # on a timeout, and when this run is interrupted: the child's whole group goes too
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.killpg(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            return "timeout", ""
-        time.sleep(0.02)
-    return _status(os.waitstatus_to_exitcode(status), output_path.read_text(errors="replace"))
 
 
 def _repo_relative(raw: str, what: str, must_be_file: bool) -> str:
@@ -764,6 +778,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="run each mutant's tests as a fresh python -m pytest (slower: third-party imports each time)",
     )
     parser.add_argument(
+        "--memory-limit",
+        type=float,
+        default=MEMORY_LIMIT_GB,
+        metavar="GB",
+        help=f"address space each test run may use; a mutant past it is killed (default {MEMORY_LIMIT_GB:g})",
+    )
+    parser.add_argument(
         "--fail-under", type=float, metavar="PERCENT", help="exit 1 when the kill rate is below this"
     )
     args = parser.parse_args(argv)
@@ -771,6 +792,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--sample must be 0 (all) or more, not {args.sample}")
     if args.timeout is not None and args.timeout <= 0:
         parser.error(f"--timeout must be a positive number of seconds, not {args.timeout}")
+    if args.memory_limit <= 0:
+        parser.error(f"--memory-limit must be a positive number of GB, not {args.memory_limit}")
     if not args.list and not args.tests:
         parser.error("--tests is required unless --list is given: which tests should kill the mutants?")
     if args.equivalent != DEFAULT_EQUIVALENT_FILE and not args.equivalent.is_file():
@@ -791,8 +814,14 @@ def select(mutants: list[Mutant], args: argparse.Namespace) -> list[Mutant]:
     return [mutants[i] for i in sorted(chosen)]
 
 
+def _exit_on_terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _exit_on_terminate)
     args = parse_args(argv)
+    os.environ["MUTATION_MEMORY_LIMIT_GB"] = str(args.memory_limit)
     try:
         relative = _repo_relative(args.module, "module", must_be_file=True)
         tests = [_repo_relative(t, "test path", must_be_file=False) for t in args.tests or []]
