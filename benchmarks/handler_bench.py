@@ -233,7 +233,13 @@ def print_request_table(timings: list[RequestTiming], requests: int) -> None:
 
 # --- (b) Cold start ---------------------------------------------------------------------------
 def measure_cold_starts(runs: int, environment: dict[str, str]) -> tuple[list[float], list[float]]:
-    bundle = Path(tempfile.mkdtemp(prefix="handler-bench-bundle-"))
+    with tempfile.TemporaryDirectory(prefix="handler-bench-bundle-") as bundle:
+        return measure_cold_starts_in(Path(bundle), runs, environment)
+
+
+def measure_cold_starts_in(
+    bundle: Path, runs: int, environment: dict[str, str]
+) -> tuple[list[float], list[float]]:
     build_bundle(bundle)
     assert not list(bundle.rglob("*.pyc")), "the bundle must hold no bytecode"
     child_environment = {
