@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import re
 import sys
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,23 @@ def save_list(path: Path, relative_paths: list[str], variable: str = "file_list"
         cells[row, 0] = np.array([relative])
     savemat(str(path), {variable: cells})
     return path
+
+
+# ---------------------------------------------------------------------------- every method
+
+
+@pytest.mark.parametrize(
+    ("split", "field", "value"),
+    [
+        (StratifiedSplit(0.2), "validation_fraction", 5.0),
+        (KFoldSplit(folds=3, fold=1), "fold", 9),
+        (OfficialSplit(Path("lists")), "lists_dir", Path("elsewhere")),
+    ],
+    ids=["stratified", "kfold", "official"],
+)
+def test_a_split_cannot_change_after_its_settings_were_checked(split, field: str, value) -> None:
+    with pytest.raises(FrozenInstanceError):
+        setattr(split, field, value)
 
 
 # ---------------------------------------------------------------------------- stratified
