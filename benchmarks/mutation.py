@@ -20,11 +20,13 @@ Each mutant is the module with one small change (mutmut 2.5's operators, plus th
 Type annotations, f-string expressions and lines marked ``# pragma: no mutate`` are not mutated.
 
 A sample of the mutants (``--sample``, ``--seed``) is run: each mutant's source is written over the
-module in a private copy of the working tree (the files git would see, with ``.venv`` and
-``node_modules`` linked in), so nobody editing the real tree is disturbed, and the tests run with
-``python -m pytest -x -q`` under a timeout. A mutant is killed when the tests fail, survives when
-they pass, and times out when they run past the timeout (counted as detected). The kill rate is
-(killed + timeout) / sampled mutants that are not equivalent.
+module in a private copy of the working tree (the files git would see, with the folders git ignores,
+such as ``.venv``, linked in), so nobody editing the real tree is disturbed, and the tests run with
+``pytest -x -q`` under a timeout and a memory cap. To save seconds per mutant, each run is a fork of
+this process with the third-party modules the unmutated run imported already loaded (the copy's own
+modules are imported afresh); ``--no-fork`` runs a fresh ``python -m pytest`` instead. A mutant is
+killed when the tests fail, survives when they pass, and times out when they run past the timeout
+(counted as detected). The kill rate is (killed + timeout) / sampled mutants not equivalent.
 
 Equivalent mutants (no test could notice them: the program behaves the same) are excluded and
 listed: name them by id in the ``--equivalent`` file (one per line, ``<id> <reason>``, ``#``
@@ -37,7 +39,7 @@ Examples:
     python benchmarks/mutation.py lambda/predict/predict_request.py --tests tests/lambda --sample 60 --seed 0
     python benchmarks/mutation.py training/metrics.py --tests tests/training/test_metrics_edges.py \\
         tests/training/test_evaluate_analysis_metrics.py --sample 60
-    python benchmarks/mutation.py training/splits.py --list          # every mutant, nothing run
+    python benchmarks/mutation.py training/splits.py --list --sample 0    # every mutant, nothing run
     python benchmarks/mutation.py training/splits.py --tests tests/training --only 3f2a9c1b
 
 A measurement, not a CI gate: it exits 0 when the run completes (or 1 below ``--fail-under``),
