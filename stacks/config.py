@@ -58,14 +58,15 @@ LOG_RETENTION_DAYS = (
 MAX_EXTRA_TAGS = 48
 SECONDS_PER_DAY = 86_400
 
-BOUND = "bound"  # the key of a field's metadata that holds its Bound
+# The key of a field's metadata that holds its Bound (any key would do).
+BOUND = "bound"  # mutation: equivalent
 
 
 class ConfigError(ValueError):
     """A setting has a value the app cannot deploy; the message names the setting."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # mutation: equivalent (nothing assigns to a Bound)
 class Bound:
     """The values one setting accepts: ``accepts(value, config)`` and their description."""
 
