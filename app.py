@@ -14,11 +14,11 @@ import sys
 
 from aws_cdk import App, Environment
 
+from core.model_pin import ModelPinError, load_pinned_model
+from core.stage_config import ConfigError, endpoint_switch, stage_config
 from stacks.algorithm_image import UnsupportedRegionError
 from stacks.ci_access_stack import build_ci_access
 from stacks.ci_config import CONTEXT_REQUESTED, ci_access_config, ci_access_requested
-from stacks.config import ConfigError, endpoint_switch, stage_config
-from stacks.model_pin import ModelPinError, load_pinned_model
 from stacks.stages import build_stage
 
 

@@ -37,7 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 HANDLER_DIR = REPO_ROOT / "lambda" / "predict"
 sys.path[:0] = [str(REPO_ROOT), str(HANDLER_DIR)]
 
-import api_contract  # noqa: E402 - importable only once the paths above are set
+from core import api_contract  # noqa: E402 - importable only once the paths above are set
 
 REGION = "us-east-1"
 CLASS_COUNT = 120  # the Stanford Dogs breeds
@@ -271,7 +271,7 @@ def build_bundle(bundle: Path) -> None:
     progress(f"cold start: building a bytecode-free bundle in {bundle}")
     for source in HANDLER_DIR.glob("*.py"):
         shutil.copy2(source, bundle / source.name)
-    shutil.copy2(REPO_ROOT / "api_contract.py", bundle / "api_contract.py")
+    shutil.copytree(REPO_ROOT / "core", bundle / "core", ignore=shutil.ignore_patterns("__pycache__"))
     (bundle / "classes.json").write_text(json.dumps([f"breed {i}" for i in range(CLASS_COUNT)]))
     for package in predict_function.BUNDLED_PACKAGES:
         _copy_installed_package(package, bundle)

@@ -30,10 +30,10 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from local_model_bench import write_resnet50_model  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from core.breeds import STANFORD_DOGS_FOLDERS, split_folder  # noqa: E402
 from local.api_server import start_api  # noqa: E402
 from local.model import load, write_test_model  # noqa: E402
 from local.model.preprocess import preprocess  # noqa: E402
-from training.breeds import STANFORD_DOGS_FOLDERS, split_folder  # noqa: E402
 
 API_KEY = "benchmark-key-0123456789"
 

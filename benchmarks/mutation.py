@@ -37,10 +37,11 @@ does not change which other mutants are sampled.
 
 Examples:
     python benchmarks/mutation.py lambda/predict/predict_request.py --tests tests/lambda --sample 60 --seed 0
-    python benchmarks/mutation.py training/metrics.py --tests tests/training/test_metrics_edges.py \\
-        tests/training/test_evaluate_analysis_metrics.py --sample 60
-    python benchmarks/mutation.py training/splits.py --list --sample 0    # every mutant, nothing run
-    python benchmarks/mutation.py training/splits.py --tests tests/training --only 3f2a9c1b
+    python benchmarks/mutation.py training/evaluation/metrics.py \\
+        --tests tests/training/test_metrics_edges.py tests/training/test_evaluate_analysis_metrics.py \\
+        --sample 60
+    python benchmarks/mutation.py training/data/splits.py --list --sample 0    # every mutant, nothing run
+    python benchmarks/mutation.py training/data/splits.py --tests tests/training --only 3f2a9c1b
 
 A measurement, not a CI gate: it exits 0 when the run completes (or 1 below ``--fail-under``),
 1 when the tests fail on the unmutated module, and 2 on bad usage.
@@ -759,7 +760,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         epilog=__doc__[__doc__.index("Examples:") :],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("module", help="the Python file to mutate, e.g. training/metrics.py")
+    parser.add_argument("module", help="the Python file to mutate, e.g. training/evaluation/metrics.py")
     parser.add_argument("--tests", nargs="+", metavar="PATH", help="test files or folders given to pytest")
     parser.add_argument("--sample", type=int, default=60, help="mutants to run, 0 for all (default 60)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")

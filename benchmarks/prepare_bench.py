@@ -27,7 +27,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from training.breeds import STANFORD_DOGS_FOLDERS  # noqa: E402 - importable only once the path is set
+from core.breeds import STANFORD_DOGS_FOLDERS  # noqa: E402 - importable only once the path is set
 
 IMAGE_COUNT = 20_580  # Stanford Dogs
 IMAGE_SIZE = (500, 375)  # a typical Stanford Dogs photo
@@ -114,7 +114,7 @@ def ensure_tree(root: Path) -> None:
     if marker.is_file() and json.loads(marker.read_text()) == expected:
         print(f"reusing the tree in {root}", file=sys.stderr)
         return
-    from training.parallel import progress
+    from training.data.parallel import progress
 
     shutil.rmtree(root / "Images", ignore_errors=True)
     images = base_images()

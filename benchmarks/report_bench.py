@@ -26,8 +26,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training.breeds import default_classes  # noqa: E402
-from training.evaluation import evaluate_offline  # noqa: E402
+from core.breeds import default_classes  # noqa: E402
+from training.evaluation.analysis import evaluate_offline  # noqa: E402
 
 BREEDS = 120
 IMAGES = 4000

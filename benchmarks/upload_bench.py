@@ -3,7 +3,7 @@
 Side by side in one run, on the same files and the same stubbed S3 client (botocore builds, signs
 and parses every request; a ``before-send`` handler answers 200 instead of the network):
   floor     a ThreadPoolExecutor of --workers threads, one ``put_object`` per file
-  upload    ``training.upload.execute`` with the command's transfer settings and worker count
+  upload    ``training.data.upload.execute`` with the command's transfer settings and worker count
 Each is run --rounds times, alternating; the medians of process CPU time are compared. The files
 are small (about Stanford Dogs' 30 KB JPEGs), so every one is under the multipart threshold.
 A measurement, not a gate: it exits 0 whatever it finds.
@@ -27,7 +27,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from training.upload import MIB, MULTIPART_THRESHOLD, Plan, digest, execute  # noqa: E402
+from training.data.upload import MIB, MULTIPART_THRESHOLD, Plan, digest, execute  # noqa: E402
 
 FILE_BYTES = 30_000
 TARGET_RATIO = 1.3  # issue 8: upload at most 1.3x the plain put_object pool

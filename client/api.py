@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
-from api_contract import (
+from core.api_contract import (
     DEFAULT_TOP_K,
     IMAGE_FIELD,
     JSON_CONTENT_TYPE,

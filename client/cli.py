@@ -14,7 +14,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from api_contract import DEFAULT_TOP_K, ROUTE
 from client.api import (
     API_KEY_ENV,
     API_KEY_HEADER,
@@ -27,6 +26,7 @@ from client.api import (
     predict,
 )
 from client.images import ImageError, prepare_image
+from core.api_contract import DEFAULT_TOP_K, ROUTE
 
 PROG = "python -m client"
 EXIT_OK = 0

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from api_contract import IMAGE_CONTENT_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
+from core.api_contract import IMAGE_CONTENT_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 
 MAX_UNTOUCHED_LONG_SIDE = 2048
 RESIZED_LONG_SIDE = 1024

@@ -90,7 +90,7 @@ def port_number(text: str) -> int:
 def class_names(classes_file: Path | None, num_classes: int) -> list[str]:
     """The class names to serve, in class-id order; ``ValueError`` says what is wrong."""
     if classes_file is None:
-        from training.breeds import STANFORD_DOGS_FOLDERS, split_folder
+        from core.breeds import STANFORD_DOGS_FOLDERS, split_folder
 
         if num_classes == len(STANFORD_DOGS_FOLDERS):
             return [split_folder(folder)[1] for folder in STANFORD_DOGS_FOLDERS]

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import api_contract as contract
+from core import api_contract as contract
 from local.model_server import Model, ModelServer
 
 REPO = Path(__file__).resolve().parent.parent

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from api_contract import DEFAULT_TOP_K, NOT_READY
 from client.api import API_KEY_ENV, API_URL_ENV, DEFAULT_TIMEOUT_SECONDS
+from core.api_contract import DEFAULT_TOP_K, NOT_READY
+from core.stage_config import STAGES
 from smoke.checks import prediction_problems
 from smoke.outputs import ServingOutputs, SmokeError, read_api_key, read_serving_outputs
-from stacks.config import STAGES
 
 PROG = "scripts/smoke-test"
 REPO = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from training.layout import stack_name
+from core.layout import stack_name
 
 # The Serving stack's outputs (stacks/serving_stack.py); a template test pins these names.
 OUTPUT_PREDICT_URL = "PredictUrl"

@@ -9,10 +9,10 @@ from aws_cdk import App, CfnOutput, Environment, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
+from core.layout import APP_NAME, TAG_PROJECT
+from core.stage_config import STAGE_COMPONENTS, STAGES
 from stacks.ci_config import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_URL, CiAccessConfig
-from stacks.config import STAGE_COMPONENTS, STAGES
 from stacks.constructs.github_deploy_access import GithubDeployAccess
-from training.layout import APP_NAME, TAG_PROJECT
 
 CI_ACCESS_STACK_NAME = f"{APP_NAME}-CiAccess"
 

@@ -6,14 +6,14 @@ from aws_cdk import Annotations, CfnOutput, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.config import StageConfig
+from core.layout import APP_NAME, DATA_CAPTURE_PREFIX
+from core.model_pin import PinnedModel, pin_path
+from core.stage_config import StageConfig
 from stacks.constructs.model_endpoint import DataCapture, ModelEndpoint
 from stacks.constructs.predict_api import PredictApi
 from stacks.constructs.predict_function import PredictFunction
 from stacks.constructs.serving_monitoring import ServingMonitoring
 from stacks.log_retention import retention_days
-from stacks.model_pin import PinnedModel, pin_path
-from training.layout import APP_NAME, DATA_CAPTURE_PREFIX
 
 
 class ServingStack(Stack):
@@ -122,7 +122,7 @@ class ServingStack(Stack):
             self,
             "AlarmTopicArn",
             value=self.monitoring.topic.topic_arn,
-            description="Subscribe to it for alarms (or set alarm_email in stacks/config.py)",
+            description="Subscribe to it for alarms (or set alarm_email in core/stage_config.py)",
         )
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)
 

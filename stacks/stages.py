@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from aws_cdk import App, Environment, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from stacks.config import StageConfig
-from stacks.model_pin import PinnedModel
+from core.layout import APP_NAME, TAG_PROJECT, TAG_STAGE
+from core.model_pin import PinnedModel
+from core.stage_config import StageConfig
 from stacks.serving_stack import ServingStack
 from stacks.storage_stack import StorageStack
 from stacks.training_stack import TrainingStack
-from training.layout import APP_NAME, TAG_PROJECT, TAG_STAGE
 
 
 @dataclass(frozen=True)

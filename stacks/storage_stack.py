@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from constructs import Construct
 
-from stacks.config import StageConfig
+from core.stage_config import StageConfig
 from stacks.constructs.data_bucket import DataBucket
 
 

@@ -6,10 +6,10 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.config import StageConfig
+from core import layout
+from core.stage_config import StageConfig
 from stacks.constructs.training_workflow import TrainingWorkflow
 from stacks.log_retention import retention_days
-from training import layout
 
 
 class TrainingStack(Stack):

@@ -82,9 +82,10 @@ def chromium_browser() -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def browser_context() -> Iterator[Any]:
-    """One headless Chromium context for the session (skips, or fails under CI, without one)."""
+def session_browser() -> Iterator[Any]:
+    """Body of the session's one ``browser_context`` fixture (tests/conftest.py): skips, or fails under
+    CI, without a browser. Playwright's sync API allows one running instance per thread, so every test
+    folder shares this one context instead of defining its own fixture."""
     require_browser()
     with chromium_browser() as context:
         yield context

@@ -55,3 +55,11 @@ def local_http() -> Iterator[Callable[[type[BaseHTTPRequestHandler]], str]]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture(scope="session")
+def browser_context() -> Iterator[Any]:
+    """One headless Chromium context for the whole session (tests/browser_support.py)."""
+    from browser_support import session_browser
+
+    yield from session_browser()

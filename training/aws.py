@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from training import layout
+from core import layout
 from training.errors import TrainingError
 
 Result = TypeVar("Result")

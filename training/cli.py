@@ -12,9 +12,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from core.hyperparameters import HyperparameterError
 from training import commands
 from training.errors import TrainingError
-from training.hyperparameters import HyperparameterError
 
 PROG = "python -m training"
 

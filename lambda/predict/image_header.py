@@ -11,7 +11,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-from api_contract import JPEG_MAGIC, PNG_MAGIC
+from core.api_contract import JPEG_MAGIC, PNG_MAGIC
 
 
 class UnsupportedImageType(ValueError):

@@ -28,7 +28,7 @@ from botocore.exceptions import (
 )
 from predict_request import ApiError, lowercase_headers, parse_request, validate_top_k
 
-import api_contract as contract
+from core import api_contract as contract
 
 logger = Logger()
 metrics = Metrics()

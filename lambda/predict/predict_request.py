@@ -13,7 +13,7 @@ from typing import Any
 from image_decode import UndecodableImage, check_decodes
 from image_header import CorruptImage, ImageHeader, UnsupportedImageType, read_image_header
 
-import api_contract as contract
+from core import api_contract as contract
 
 # Image bytes that API Gateway passed on as text, or base64 text sent as if it were the image.
 _RAW_IMAGE_TEXT_STARTS = ("\xff\xd8\xff", "\x89PNG", "\ufffdPNG", "\ufffd\ufffd")

@@ -14,9 +14,9 @@ from typing import Any
 
 import boto3
 
-from training import dataset_check, layout
-from training.dataset_check import Counts
-from training.hyperparameters import HyperparameterError, resolve
+from core import dataset_check, layout
+from core.dataset_check import Counts
+from core.hyperparameters import HyperparameterError, resolve
 
 _JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 

@@ -2,7 +2,7 @@
 
 Deleting a stack does not stop the jobs its workflow and the CLI started, and they keep billing.
 On Delete this stops the state machine's running executions and every in-progress training, tuning
-and transform (``evaluate``) job tagged with the stage (``training.layout.job_tags``), and, for a
+and transform (``evaluate``) job tagged with the stage (``core.layout.job_tags``), and, for a
 stage that does not keep its model registry, deletes the model versions so that CloudFormation can
 delete the group.
 Create and Update do nothing.
@@ -20,7 +20,7 @@ from typing import Any
 
 import boto3
 
-from training import layout
+from core import layout
 
 
 @dataclass(frozen=True)

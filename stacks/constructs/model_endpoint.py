@@ -15,8 +15,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from core.model_pin import S3Location
 from stacks.algorithm_image import image_classification_image
-from stacks.model_pin import S3Location
 from stacks.nag import acknowledge, acknowledge_resource
 
 _ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")

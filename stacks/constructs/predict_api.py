@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-import api_contract
+from core import api_contract
 from stacks.nag import acknowledge
 from stacks.python_bundle import REPO_ROOT
 

@@ -9,7 +9,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-import api_contract
+from core import api_contract
 from stacks.nag import acknowledge
 from stacks.python_bundle import REPO_ROOT, python_bundle, python_function
 
@@ -45,7 +45,7 @@ class PredictFunction(Construct):
             "",
             code=python_bundle(
                 HANDLER_DIR,
-                repo_files=["api_contract.py"],
+                repo_files=["core/__init__.py", "core/api_contract.py"],
                 generated={CLASSES_FILE: json.dumps(class_names, ensure_ascii=False)},
                 packages=BUNDLED_PACKAGES,
                 wheels=BUNDLED_WHEELS,

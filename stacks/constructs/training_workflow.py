@@ -18,10 +18,11 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from core import hyperparameters, layout
 from stacks.algorithm_image import image_classification_image
 from stacks.nag import CDK_ROLE_DEPENDENCY, acknowledge, acknowledge_resource, ignore_cfn_lint
 from stacks.python_bundle import REPO_ROOT, python_bundle, python_function
-from training import hyperparameters, layout, metrics
+from training.evaluation import metrics
 
 # Training jobs, and evaluate's Batch Transform jobs, run with the training role.
 JOB_LOG_KINDS = ("TrainingJobs", "TransformJobs")
@@ -39,10 +40,10 @@ STOP_ON_DELETE_LISTS = (
     "sagemaker:ListTransformJobs",
 )
 TRAINING_FILES = [
-    "training/__init__.py",
-    "training/layout.py",
-    "training/hyperparameters.py",
-    "training/dataset_check.py",
+    "core/__init__.py",
+    "core/layout.py",
+    "core/hyperparameters.py",
+    "core/dataset_check.py",
 ]
 ACCURACY_PATH = "$.metric.accuracy[0]"
 

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from botocore.stub import Stubber
 
-from api_contract import ROUTE
+from core.api_contract import ROUTE
 
 STAGE = "dev"
 MODEL_VERSION = "job-1"

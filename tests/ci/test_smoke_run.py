@@ -6,7 +6,7 @@ from pathlib import Path
 
 from smoke_fakes import API_KEY, MODEL_VERSION, STAGE, prediction
 
-from api_contract import NOT_READY, error_body
+from core.api_contract import NOT_READY, error_body
 from smoke.cli import SMOKE_IMAGE, main
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks.config import STAGES
+from core.stage_config import STAGES
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from api_contract import (
+from core.api_contract import (
     BAD_REQUEST,
     IMAGE_FIELD,
     JPEG_MAGIC,

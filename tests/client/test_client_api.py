@@ -8,14 +8,6 @@ from email.utils import format_datetime
 
 import pytest
 
-from api_contract import (
-    IMAGE_FIELD,
-    MODEL_ERROR,
-    NOT_READY,
-    PAYLOAD_TOO_LARGE,
-    THROTTLED,
-    TOP_K_FIELD,
-)
 from client.api import (
     MAX_RETRY_WAIT_SECONDS,
     ApiError,
@@ -23,6 +15,14 @@ from client.api import (
     parse_retry_after,
     predict,
     retry_wait,
+)
+from core.api_contract import (
+    IMAGE_FIELD,
+    MODEL_ERROR,
+    NOT_READY,
+    PAYLOAD_TOO_LARGE,
+    THROTTLED,
+    TOP_K_FIELD,
 )
 
 IMAGE = b"\xff\xd8\xff\xe0 a tiny stand-in for a JPEG"

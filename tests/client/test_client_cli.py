@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from api_contract import MODEL_ERROR, PAYLOAD_TOO_LARGE, THROTTLED
 from client.cli import format_probability, format_table, main
+from core.api_contract import MODEL_ERROR, PAYLOAD_TOO_LARGE, THROTTLED
 
 REPO = Path(__file__).resolve().parents[2]
 

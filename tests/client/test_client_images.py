@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image
 
-from api_contract import IMAGE_CONTENT_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 from client.images import (
     RESIZED_LONG_SIDE,
     ImageError,
@@ -18,6 +17,7 @@ from client.images import (
     human_size,
     prepare_image,
 )
+from core.api_contract import IMAGE_CONTENT_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 
 
 def opened(data: bytes) -> Image.Image:

@@ -15,7 +15,7 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-import api_contract
+from core import api_contract
 
 from .helpers import CLASS_NAMES, ENDPOINT_NAME, MODEL_VERSION, endpoint_answer
 

@@ -148,7 +148,7 @@ def blank_png(width: int, height: int) -> bytes:
 
 
 def refusal_message(error: Any, message: str) -> str:
-    """The whole message the API sends for ``error`` (an ``api_contract.ErrorCode``)."""
+    """The whole message the API sends for ``error`` (an ``core.api_contract.ErrorCode``)."""
     return f"{message}. {error.advice}"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import predict_handler
 import pytest
 
-import api_contract
+from core import api_contract
 
 from .helpers import (
     b64,

@@ -12,7 +12,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
-import api_contract
+from core import api_contract
 
 from .helpers import CLASS_NAMES, ENDPOINT_NAME, error_of, image_json_event, jpeg_bytes
 

@@ -8,7 +8,7 @@ import json
 import predict_handler
 import pytest
 
-import api_contract
+from core import api_contract
 
 from .helpers import (
     CLASS_NAMES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import predict_handler
 
-import api_contract as contract
+from core import api_contract as contract
 
 
 def worst_case_endpoint_seconds() -> int:

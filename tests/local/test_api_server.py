@@ -19,7 +19,7 @@ import pytest
 from browser_support import REPO, local_api_process
 from PIL import Image
 
-import api_contract
+from core import api_contract
 from local.api_server import (
     MAX_REQUEST_BYTES,
     GatewaySettings,

@@ -22,8 +22,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from stacks.config import stage_config
-from stacks.model_pin import PinnedModel, load_pinned_model
+from core.model_pin import PinnedModel, load_pinned_model
+from core.stage_config import stage_config
 from stacks.stages import Stage, build_stage
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from stack_synthesis import run_app
 
+from core.stage_config import ConfigError
 from stacks.ci_config import CI_ACCESS, CiAccessConfig, ci_access_config, ci_access_requested
-from stacks.config import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 

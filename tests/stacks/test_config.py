@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from stack_synthesis import run_app
 
+from core.breeds import default_classes
+from core.model_pin import ModelPinError, load_pinned_model
+from core.stage_config import STAGES
 from stacks.algorithm_image import UnsupportedRegionError, supported_regions
-from stacks.config import STAGES
-from stacks.model_pin import ModelPinError, load_pinned_model
-from training.breeds import default_classes
 
 REPO = Path(__file__).parents[2]
 
@@ -136,14 +136,14 @@ def test_app_synthesizes_every_stack_of_the_default_stage(tmp_path):
 
 
 def test_every_allowed_log_retention_maps_to_a_cloudwatch_period():
-    from stacks.config import LOG_RETENTION_DAYS
+    from core.stage_config import LOG_RETENTION_DAYS
     from stacks.log_retention import retention_days
 
     assert len({retention_days(days) for days in LOG_RETENTION_DAYS}) == len(LOG_RETENTION_DAYS)
 
 
 def test_stage_config_imports_without_the_cdk():
-    code = "import sys, stacks.config; sys.exit('aws_cdk' in sys.modules)"
+    code = "import sys, core.stage_config; sys.exit('aws_cdk' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, check=False)
     assert result.returncode == 0
 

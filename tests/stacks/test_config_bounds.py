@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.config import (
+from core.stage_config import (
     BOUND,
     LOG_RETENTION_DAYS,
     STAGE_COMPONENTS,
@@ -224,7 +224,7 @@ def test_a_value_past_its_limit_fails_naming_the_setting_and_its_allowed_values(
 def test_every_setting_declares_its_bound_and_is_tested():
     names = [f.name for f in fields(StageConfig)]
     unbounded = [f.name for f in fields(StageConfig) if not isinstance(f.metadata.get(BOUND), Bound)]
-    assert unbounded == [], "declare these settings with setting(bound=...) in stacks/config.py"
+    assert unbounded == [], "declare these settings with setting(bound=...) in core/stage_config.py"
     assert sorted({name for changes in ACCEPTED for name in changes}) == sorted(names)
     assert sorted({_named(changes) for changes, allowed in REJECTED}) == sorted(names)
 

@@ -8,10 +8,10 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from stack_synthesis import CDK_JSON_CONTEXT, MODEL_URL, pinned_model, synthesize
 
-import api_contract
-from stacks.config import STAGES
+from core import api_contract
+from core.breeds import default_classes
+from core.stage_config import STAGES
 from stacks.serving_stack import ServingStack
-from training.breeds import default_classes
 
 
 def only(template, resource_type):
@@ -228,7 +228,7 @@ def test_function_bundle_holds_handler_contract_classes_and_powertools(dev):
     asset_hash = function["Properties"]["Code"]["S3Key"].split(".")[0]
     bundle = dev.outdir / f"asset.{asset_hash}"
     assert (bundle / "predict_handler.py").is_file()
-    assert (bundle / "api_contract.py").is_file()
+    assert (bundle / "core" / "api_contract.py").is_file()
     assert (bundle / "aws_lambda_powertools" / "__init__.py").is_file()
     assert not list(bundle.rglob("__pycache__"))
     classes = json.loads((bundle / "classes.json").read_text())

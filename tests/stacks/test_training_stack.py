@@ -7,7 +7,7 @@ import sys
 import pytest
 from stack_synthesis import synthesize
 
-from training import hyperparameters, layout
+from core import hyperparameters, layout
 
 
 def only(template, resource_type):
@@ -240,7 +240,7 @@ def function_bundle(synthesized, handler_module):
 @pytest.mark.parametrize("handler_module", ["check_data", "stop_on_delete"])
 def test_workflow_function_bundles_import_on_their_own(dev, handler_module):
     bundle = function_bundle(dev, handler_module)
-    assert (bundle / "training" / "layout.py").is_file()
+    assert (bundle / "core" / "layout.py").is_file()
     # Only the bundle and the standard library (plus boto3, which the Lambda runtime provides).
     keep = "[p for p in sys.path if 'lib/python' in p]"
     code = f"import sys; sys.path[:] = [{str(bundle)!r}] + {keep}; import {handler_module}"

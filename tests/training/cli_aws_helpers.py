@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from training import aws, layout
+from core import layout
+from training import aws
 from training.cli import main
 
 REGION = "us-east-1"

@@ -23,8 +23,9 @@ import pytest
 from cli_aws_helpers import ACCOUNT, CLASSES, REGION, DeployedStage, create_training_job, moto_client
 from prepare_trees import image_bytes
 
-from api_contract import INTERNAL, error_body, prediction_body
-from training import aws, layout
+from core import layout
+from core.api_contract import INTERNAL, error_body, prediction_body
+from training import aws
 
 JOB = "dogbreeds-dev-20260101-120000"
 CLASS_NAMES = [c["name"] for c in CLASSES]

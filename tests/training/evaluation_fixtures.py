@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from training.breeds import default_classes
+from core.breeds import default_classes
 
 
 def random_predictions(classes: int, images: int, seed: int) -> tuple[list[int], list[list[float]]]:

@@ -13,8 +13,8 @@ from typing import Any
 
 from PIL import Image
 
-from training.breeds import STANFORD_DOGS_FOLDERS
-from training.prepare import PrepareOptions, prepare
+from core.breeds import STANFORD_DOGS_FOLDERS
+from training.data.prepare import PrepareOptions, prepare
 
 # Chihuahua, beagle, Eskimo dog, Siberian husky: ids 0..3 once sorted.
 TREE_FOLDERS = tuple(STANFORD_DOGS_FOLDERS[index] for index in (0, 11, 97, 99))

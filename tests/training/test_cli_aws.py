@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from cli_aws_helpers import deploy_storage_stack, deploy_training_stack, run_cli
 
-from training import aws, layout
+from core import layout
+from training import aws
 from training.errors import TrainingError
 
 REPO = Path(__file__).resolve().parents[2]

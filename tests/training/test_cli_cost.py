@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from stacks.config import STAGES
+from core.stage_config import STAGES
 from training.commands.cost import report
 from training.errors import TrainingError
-from training.pricing import price_table
+from training.jobs.pricing import price_table
 
 
 def test_prod_report_prices_the_minimum_endpoint_fleet_per_hour_and_month():
@@ -46,7 +46,9 @@ def test_per_run_estimates_cover_training_and_the_tuning_budget_with_spot():
 
 def test_an_endpoint_type_missing_from_the_table_is_a_clear_error():
     config = replace(STAGES["dev"], endpoint_instance_type="ml.p5.48xlarge")
-    with pytest.raises(TrainingError, match=r"no hosting price for ml.p5.48xlarge in training/prices.json"):
+    with pytest.raises(
+        TrainingError, match=r"no hosting price for ml.p5.48xlarge in training/jobs/prices.json"
+    ):
         report(config, price_table(), endpoint_running=True, tuning_jobs=1)
 
 

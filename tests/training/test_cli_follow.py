@@ -12,9 +12,9 @@ import pytest
 from botocore.stub import Stubber
 from cli_aws_helpers import ACCOUNT, REGION, create_training_job, moto_client
 
-from training import follow
 from training.errors import TrainingError
-from training.follow import LOG_GROUP, ValidationLog, follow_training, follow_tuning
+from training.jobs import follow
+from training.jobs.follow import LOG_GROUP, ValidationLog, follow_training, follow_tuning
 
 JOB = "dogbreeds-dev-20260101-120000"
 EXECUTION_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:Training:{JOB}"

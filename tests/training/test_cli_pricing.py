@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.config import STAGES
-from training.pricing import UnknownPrice, billed_cost, estimate_line, price_table, training_cost
+from core.stage_config import STAGES
+from training.jobs.pricing import UnknownPrice, billed_cost, estimate_line, price_table, training_cost
 
 
 def test_estimate_is_price_times_hours_times_instances():
@@ -33,7 +33,7 @@ def test_spot_estimate_says_the_saving_is_typical_not_promised():
 
 
 def test_unknown_instance_type_raises_unknown_price():
-    with pytest.raises(UnknownPrice, match="no training price for ml.x99.large in training/prices.json"):
+    with pytest.raises(UnknownPrice, match="no training price for ml.x99.large in training/jobs/prices.json"):
         training_cost("ml.x99.large", 1, 1, spot=False)
 
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from cli_aws_helpers import CLASSES, create_training_job, moto_client, put_uploaded_dataset, run_cli
 
-from stacks.model_pin import load_pinned_model
-from training import layout
+from core import layout
+from core.model_pin import load_pinned_model
 
 JOB = "dogbreeds-dev-20260101-120000"
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from cli_aws_helpers import create_training_job, moto_client, run_cli
 
-from training import layout
+from core import layout
 from training.commands.status import cost
 
 

@@ -12,7 +12,8 @@ import pytest
 from botocore.stub import Stubber
 from cli_aws_helpers import ACCOUNT, REGION, moto_client, run_cli
 
-from training import aws, layout
+from core import layout
+from training import aws
 
 JOB = "dogbreeds-dev-20260101-120000"
 JOB_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{JOB}"

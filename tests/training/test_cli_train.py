@@ -9,8 +9,10 @@ import re
 import pytest
 from cli_aws_helpers import moto_client, put_uploaded_dataset, run_cli
 
-from training import aws, follow, layout
-from training.pricing import price_table
+from core import layout
+from training import aws
+from training.jobs import follow
+from training.jobs.pricing import price_table
 
 
 def executions(deployed):

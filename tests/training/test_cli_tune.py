@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from cli_aws_helpers import IMAGE_URI, TRAINING_IMAGES, moto_client, put_uploaded_dataset, run_cli
 
-from training import aws, layout
-from training.hyperparameters import DEFAULTS
-from training.layout import input_channels
+from core import layout
+from core.hyperparameters import DEFAULTS
+from core.layout import input_channels
+from training import aws
 
 
 def tuning_job(name=None):

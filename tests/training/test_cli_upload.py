@@ -9,9 +9,10 @@ import pytest
 from cli_aws_helpers import make_prepared_dataset, moto_client, record_s3_uploads, run_cli
 from prepare_trees import run_prepare
 
-from training import aws, layout
+from core import layout
+from training import aws
+from training.data.upload import SHA256_METADATA, LocalFile, Plan, delete_stale, is_current, put, stale_keys
 from training.errors import TrainingError
-from training.upload import SHA256_METADATA, LocalFile, Plan, delete_stale, is_current, put, stale_keys
 
 PREFIX = layout.dataset_prefix(layout.DEFAULT_DATASET_NAME)
 

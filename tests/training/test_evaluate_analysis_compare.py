@@ -1,11 +1,11 @@
-"""training.metrics.compare: per-class changes between two metrics.json contents."""
+"""training.evaluation.metrics.compare: per-class changes between two metrics.json contents."""
 
 from __future__ import annotations
 
 import pytest
 
-from training import metrics
 from training.errors import TrainingError
+from training.evaluation import metrics
 
 
 def metrics_json(accuracy: float, top5: float, recalls: dict[str, float]) -> dict:

@@ -1,4 +1,4 @@
-"""training.metrics: the gate, and compute() checked against numpy and scikit-learn."""
+"""training.evaluation.metrics: the gate, and compute() checked against numpy and scikit-learn."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sklearn.metrics import (
     top_k_accuracy_score,
 )
 
-from training import metrics
+from training.evaluation import metrics
 
 CLASSES, IMAGES, SEED = 6, 200, 7
 
@@ -44,7 +44,7 @@ def test_meets_gate_fails_accuracy_below_the_minimum() -> None:
 
 
 def test_importing_metrics_loads_neither_numpy_nor_scikit_learn() -> None:
-    code = "import sys, training.metrics; print(sorted({'numpy', 'sklearn'} & set(sys.modules)))"
+    code = "import sys, training.evaluation.metrics; print(sorted({'numpy', 'sklearn'} & set(sys.modules)))"
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert output.stdout.strip() == "[]"
 

@@ -1,4 +1,4 @@
-"""training.evaluation.evaluate_offline: a prepared dataset and cached predictions in, metrics.json
+"""training.evaluation.analysis.evaluate_offline: a prepared dataset and cached predictions in, metrics.json
 and report.html out; bad input is a TrainingError saying what is wrong."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from evaluation_fixtures import one_hot, predictions_for, write_dataset, write_predictions
 
 from training.errors import TrainingError
-from training.evaluation import evaluate_offline
+from training.evaluation.analysis import evaluate_offline
 
 CLASS_NAMES = ["Lhasa", "Maltese dog", "Shih-Tzu"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from evaluation_fixtures import predictions_for, write_dataset, write_predictions
 
-from training.evaluation import evaluate_offline
+from training.evaluation.analysis import evaluate_offline
 
 CLASS_NAMES = ["Lhasa", "Maltese dog", "Shih-Tzu"]
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

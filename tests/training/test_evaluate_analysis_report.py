@@ -1,4 +1,4 @@
-"""training.report: a self-contained report.html, rendered once per scenario (charts are slow)."""
+"""training.evaluation.report: a self-contained report.html, rendered once per scenario (charts are slow)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from evaluation_fixtures import eskimo_dog_predictions, image_names, names, one_hot, write_dataset
 
-from training import metrics, report_charts
-from training.evaluation_data import load_validation_set
-from training.report import comparison_section, thumbnail_uri, write_report
+from training.evaluation import metrics, report_charts
+from training.evaluation.data import load_validation_set
+from training.evaluation.report import comparison_section, thumbnail_uri, write_report
 
 VOID_TAGS = {"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"}
 ODD_NAME = "Rough & <Tumble> terrier"

@@ -8,9 +8,9 @@ import pytest
 from cli_aws_helpers import run_cli
 from evaluate_collect_helpers import VALIDATION, StandInApi, probabilities_for, serving, write_local_dataset
 
-from training.collection import ImageProgress, appending, pending_images
 from training.errors import TrainingError
-from training.evaluation_data import load_predictions, load_validation_set
+from training.evaluation.collection import ImageProgress, appending, pending_images
+from training.evaluation.data import load_predictions, load_validation_set
 
 IMAGES = list(VALIDATION)
 

@@ -25,7 +25,8 @@ from evaluate_collect_helpers import (
     write_local_dataset,
 )
 
-from training import layout, predictions_transform
+from core import layout
+from training.evaluation import from_transform as predictions_transform
 
 PREDICTIONS = Path("evaluation") / JOB / "predictions.jsonl"
 IMAGES = list(VALIDATION)

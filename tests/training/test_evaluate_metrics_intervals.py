@@ -1,11 +1,11 @@
-"""training.metrics: Wilson intervals of recall, macro averages, and what counts as a change beyond noise."""
+"""training.evaluation.metrics: Wilson intervals of recall, macro averages, and a change beyond noise."""
 
 from __future__ import annotations
 
 import pytest
 from evaluation_fixtures import image_names, names, one_hot
 
-from training import metrics
+from training.evaluation import metrics
 
 
 # Newcombe (1998), "Two-sided confidence intervals for the single proportion", table I, method 3

@@ -19,11 +19,11 @@ from evaluate_collect_helpers import (
 from evaluation_fixtures import one_hot, write_predictions
 from prepare_trees import image_bytes
 
-from training import layout
+from core import layout
+from training.data.recordio import IMAGE_HEADER, MAGIC, RecordWriter
 from training.errors import TrainingError
-from training.evaluation import evaluate_offline
-from training.evaluation_data import EXTRACTED_STAMP, load_validation_set
-from training.recordio import IMAGE_HEADER, MAGIC, RecordWriter
+from training.evaluation.analysis import evaluate_offline
+from training.evaluation.data import EXTRACTED_STAMP, load_validation_set
 
 LABELS = {10: 0, 11: 0, 12: 1, 13: 2}  # record id -> class id, in file order
 

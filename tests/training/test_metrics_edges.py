@@ -1,4 +1,4 @@
-"""training.metrics at its edges: each limit at the edge and one past it, exact values and messages.
+"""training.evaluation.metrics at its edges: each limit at the edge and one past it, exact values, messages.
 
 Written against what a mutation run (benchmarks/mutation.py) showed no other test pinned down.
 """
@@ -13,8 +13,8 @@ from statistics import NormalDist
 import pytest
 from evaluation_fixtures import image_names, names, one_hot
 
-from training import metrics
 from training.errors import TrainingError
+from training.evaluation import metrics
 
 Z = NormalDist().inv_cdf(0.975)
 

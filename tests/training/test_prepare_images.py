@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 from prepare_trees import TREE_FOLDERS, copy_rgb_images, image_bytes, run_prepare
 
-from training.images import CONVERT, COPY, SKIP, inspect_image, record_jpeg, shrunk_size, write_image
-from training.layout import SPLITS, image_dir
+from core.layout import SPLITS, image_dir
+from training.data.images import CONVERT, COPY, SKIP, inspect_image, record_jpeg, shrunk_size, write_image
 
 
 def write(tmp_path, name: str, data: bytes) -> str:

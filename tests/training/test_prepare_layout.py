@@ -1,4 +1,4 @@
-"""What ``prepare --format lst`` writes: the files of ``training.layout`` and their contents."""
+"""What ``prepare --format lst`` writes: the files of ``core.layout`` and their contents."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from prepare_trees import (
     tree_bytes,
 )
 
-from training.breeds import classes_from_folders
-from training.layout import CLASSES_FILE, REPORT_FILE, SPLITS, image_dir, list_file
+from core.breeds import classes_from_folders
+from core.layout import CLASSES_FILE, REPORT_FILE, SPLITS, image_dir, list_file
 
 
 @pytest.fixture(scope="module")

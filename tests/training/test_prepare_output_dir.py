@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from prepare_trees import run_prepare, tree_bytes
 
-from training import prepare as prepare_module
+from core.layout import REPORT_FILE, list_file, record_file
+from training.data import prepare as prepare_module
 from training.errors import TrainingError
-from training.layout import REPORT_FILE, list_file, record_file
 
 
 def test_a_non_empty_folder_that_is_not_a_prepared_dataset_is_refused_and_kept(stanford_tree, tmp_path):

@@ -19,9 +19,9 @@ from prepare_trees import (
     tree_bytes,
 )
 
+from core.layout import CLASSES_FILE, SPLITS, list_file
+from training.data.splits import KFoldSplit, OfficialSplit, StratifiedSplit
 from training.errors import TrainingError
-from training.layout import CLASSES_FILE, SPLITS, list_file
-from training.splits import KFoldSplit, OfficialSplit, StratifiedSplit
 
 SORTED_FOLDERS = sorted(TREE_FOLDERS)
 

@@ -1,4 +1,4 @@
-"""``training.recordio`` against bytes derived by hand from dmlc's RecordIO format: a record whose
+"""``training.data.recordio`` against bytes derived by hand from dmlc's RecordIO format: a record whose
 data holds the magic word at a 4-byte-aligned offset is split into parts (cflag 1, 2, 3) with the
 word dropped, and the reader joins the parts with the word put back."""
 
@@ -9,7 +9,7 @@ import struct
 
 import pytest
 
-from training.recordio import (
+from training.data.recordio import (
     MAX_RECORD_BYTES,
     Record,
     RecordIOError,
@@ -91,7 +91,7 @@ def test_a_record_one_byte_over_the_size_limit_is_refused():
 
 
 def test_writer_names_the_record_that_is_too_large(tmp_path, monkeypatch):
-    monkeypatch.setattr("training.recordio.MAX_RECORD_BYTES", 3)
+    monkeypatch.setattr("training.data.recordio.MAX_RECORD_BYTES", 3)
     with (
         RecordWriter(tmp_path / "x.rec", tmp_path / "x.idx") as writer,
         pytest.raises(RecordIOError, match=r"^record 7: a record holds at most 3 bytes, not 4$"),

@@ -1,5 +1,5 @@
 """``prepare --format recordio`` read back with a reader written here from the RecordIO format,
-independent of ``training.recordio``: records, labels, ids, images and the ``.idx`` offsets."""
+independent of ``training.data.recordio``: records, labels, ids, images and the ``.idx`` offsets."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from prepare_trees import read_list, run_prepare, tree_bytes
 
-from training.layout import SPLITS, image_dir, index_file, list_file, record_file
+from core.layout import SPLITS, image_dir, index_file, list_file, record_file
 
 MAGIC = b"\x0a\x23\xd7\xce"  # 0xced7230a, little-endian
 RESIZE = 24  # the tree's images are 40x30 and 30x40
@@ -111,7 +111,7 @@ def test_recordio_output_does_not_depend_on_the_worker_count(stanford_tree, prep
 
 
 def test_writer_pads_each_record_to_a_multiple_of_four_bytes(tmp_path):
-    from training.recordio import RecordWriter
+    from training.data.recordio import RecordWriter
 
     with RecordWriter(tmp_path / "x.rec", tmp_path / "x.idx") as writer:
         for record_id, size in enumerate([1, 2, 3, 4, 5]):

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import browser_context  # noqa: F401 - a fixture
 from evaluation_fixtures import predictions_for, stanford_names, write_dataset, write_predictions
 
-from training.evaluation import evaluate_offline
+from training.evaluation.analysis import evaluate_offline
 
 BREEDS = stanford_names()[:20]
 PHOTO = (400, 300)
@@ -31,7 +30,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def page(browser_context, report) -> Iterator[Any]:  # noqa: F811 - the imported fixture
+def page(browser_context, report) -> Iterator[Any]:
     page = browser_context.new_page()
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(report.as_uri())

@@ -1,4 +1,4 @@
-"""training.splits at its edges, called directly: each limit at the edge and one past it, the exact
+"""training.data.splits at its edges, called directly: each limit at the edge and one past it, the exact
 assignment a seed gives, and every error message word for word.
 
 Written against what a mutation run (benchmarks/mutation.py) showed no other test pinned down.
@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from scipy.io import savemat
 
-from training import splits
+from training.data import splits
+from training.data.splits import Assignment, KFoldSplit, OfficialSplit, StratifiedSplit
 from training.errors import TrainingError
-from training.splits import Assignment, KFoldSplit, OfficialSplit, StratifiedSplit
 
 BREED = "n02085620-Chihuahua"
 OTHER = "n02085782-Japanese_spaniel"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_support import browser_context, local_api_process  # noqa: F401 - browser_context is a fixture
+from browser_support import local_api_process
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 from browser_support import REPO
 from PIL import Image
 
-import api_contract
+from core import api_contract
 
 SCREENSHOT = REPO / "docs" / "web-page.png"
 TIMEOUT_MS = 30_000

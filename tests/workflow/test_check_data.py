@@ -9,7 +9,7 @@ import check_data
 import pytest
 from moto import mock_aws
 
-from training import hyperparameters
+from core import hyperparameters
 
 BUCKET = "dogbreeds-data"
 DATASET = "datasets/stanford-dogs/"

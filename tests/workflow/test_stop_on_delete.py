@@ -17,7 +17,7 @@ import stop_on_delete
 from moto import mock_aws
 from moto.sagemaker.models import sagemaker_backends
 
-from training import layout
+from core import layout
 
 REAL_CLIENT = boto3.client  # some tests replace boto3.client for the handler
 ROLE = "arn:aws:iam::123456789012:role/training"

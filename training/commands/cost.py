@@ -1,7 +1,7 @@
 """``cost --stage S``: what a stage keeps running and costs, and what a training or tuning run costs.
 
-Works offline from the stage settings (stacks/config.py), the stage's pinned model
-(models/<stage>.json) and the dated price table (training/prices.json), so it answers before
+Works offline from the stage settings (core/stage_config.py), the stage's pinned model
+(models/<stage>.json) and the dated price table (training/jobs/prices.json), so it answers before
 anything is deployed. Requests (API Gateway, Lambda, Step Functions) and S3 storage are billed by
 use, not by the hour, and are left out of the hourly figures.
 """
@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from stacks.config import StageConfig, endpoint_switch
-from stacks.model_pin import ModelPinError, load_pinned_model
+from core.model_pin import ModelPinError, load_pinned_model
+from core.stage_config import StageConfig, endpoint_switch
 from training.commands import options
 from training.errors import TrainingError
-from training.pricing import PriceTable, UnknownPrice, money, price_table, training_cost
+from training.jobs.pricing import PriceTable, UnknownPrice, money, price_table, training_cost
 
 # stacks/constructs/serving_monitoring.py: API 5xx and latency, function errors and throttles,
 # and the endpoint's errors and latency when it runs.
@@ -31,8 +31,8 @@ def register(subcommands: Any) -> None:
         description=(
             "Print what the stage keeps running and costs per hour and per month (endpoint instances at "
             "the auto scaling minimum, up to the maximum, plus CloudWatch), then the most a training run "
-            "and a tuning run can cost. Offline: from stacks/config.py, models/<stage>.json and the dated "
-            "price table training/prices.json, whose date is printed."
+            "and a tuning run can cost. Offline: from core/stage_config.py, models/<stage>.json and the "
+            "dated price table training/jobs/prices.json, whose date is printed."
         ),
     )
     options.add_stage(parser)

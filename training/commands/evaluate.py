@@ -3,7 +3,7 @@
 Collecting resumes through the predictions cache (``evaluation_data``'s JSON lines): only images it
 lacks are predicted. By Batch Transform (``--job JOB --stage S``, ``predictions_transform``) or
 through the deployed API (``--api URL``, ``predictions_api``). With neither, only the offline
-analysis runs (``training.evaluation``): no AWS, and boto3 is never imported.
+analysis runs (``training.evaluation.analysis``): no AWS, and boto3 is never imported.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from client.api import API_KEY_ENV, endpoint_url
-from stacks.config import STAGES
-from training import aws, collection, layout
+from core import layout
+from core.stage_config import STAGES
+from training import aws
 from training.commands import options
 from training.console import format_table, say
 from training.errors import TrainingError
-from training.evaluation_data import ValidationSet, load_validation_set
+from training.evaluation import collection
+from training.evaluation.data import ValidationSet, load_validation_set
 
 DEFAULT_CONCURRENCY = 4  # requests to the API at a time
 WORST_CLASSES = 5
@@ -217,8 +219,8 @@ def collect_by_transform(args: argparse.Namespace, paths: Paths) -> tuple[Path, 
 
     A RecordIO job's validation images are taken out of the ``.rec`` (local with ``--lists``, else
     downloaded) and uploaded next to its evaluation outputs, where the transform reads them."""
-    from training import evaluated_job
-    from training.predictions_transform import FETCH_WORKERS, TransformCollector, TransformSettings
+    from training.evaluation import evaluated_job
+    from training.evaluation.from_transform import FETCH_WORKERS, TransformCollector, TransformSettings
 
     with aws.reported_errors():
         sagemaker = aws.client("sagemaker")
@@ -251,7 +253,7 @@ def collect_by_transform(args: argparse.Namespace, paths: Paths) -> tuple[Path, 
 
 def collect_by_api(args: argparse.Namespace, paths: Paths) -> Path:
     """Predictions through the deployed API; returns ``--lists``."""
-    from training.predictions_api import ApiTarget, collect_from_api
+    from training.evaluation.from_api import ApiTarget, collect_from_api
 
     validation = load_validation_set(args.lists, extract_to=collection.dataset_cache_dir(paths.predictions))
     concurrency = args.concurrency or DEFAULT_CONCURRENCY
@@ -283,13 +285,13 @@ def pending_images(validation: ValidationSet, predictions: Path, how: str) -> li
 
 
 def analyse(args: argparse.Namespace, lists_dir: Path, paths: Paths, dataset_name: str | None = None) -> int:
-    from training.evaluation import METRICS_FILE, evaluate_offline
+    from training.evaluation.analysis import METRICS_FILE, evaluate_offline
 
     analysis: dict[str, Any] = {"compare_path": args.compare, "job": args.job, "dataset_name": dataset_name}
     if args.suspect_threshold is not None:
         analysis["suspect_threshold"] = args.suspect_threshold
     metrics = evaluate_offline(lists_dir, paths.predictions, paths.report, **analysis)
-    from training.report import REPORT_FILE
+    from training.evaluation.report import REPORT_FILE
 
     print(f"metrics: {paths.report / METRICS_FILE}")
     print(f"report:  {paths.report / REPORT_FILE}")

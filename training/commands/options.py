@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from stacks.config import STAGES, StageConfig, stage_config
+from core.stage_config import STAGES, StageConfig, stage_config
 from training.console import say
 
 DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -19,7 +19,7 @@ def add_stage(parser: argparse.ArgumentParser) -> None:
         "--stage",
         required=True,
         choices=sorted(STAGES),
-        help="the deployed stage to work with (its stacks, data bucket and settings in stacks/config.py)",
+        help="the deployed stage to work with (its stacks, data bucket and settings in core/stage_config.py)",
     )
 
 

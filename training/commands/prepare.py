@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.layout import FORMATS
 from training.errors import TrainingError
-from training.layout import FORMATS
 
 if TYPE_CHECKING:
-    from training.prepare import Split
+    from training.data.prepare import Split
 
 HELP = "check, split and lay out Stanford Dogs for the image-classification algorithm"
 DESCRIPTION = """\
@@ -98,7 +98,7 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from training.prepare import DEFAULT_RESIZE, PrepareOptions, prepare, summary
+    from training.data.prepare import DEFAULT_RESIZE, PrepareOptions, prepare, summary
 
     if args.resize is not None and args.format != "recordio":
         raise TrainingError(
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def split_from_arguments(args: argparse.Namespace) -> Split:
-    from training.splits import KFoldSplit, OfficialSplit, StratifiedSplit
+    from training.data.splits import KFoldSplit, OfficialSplit, StratifiedSplit
 
     if (args.folds is None) != (args.fold is None):
         raise TrainingError("--folds K and --fold I go together: give both, for example --folds 5 --fold 1")

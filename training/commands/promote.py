@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from stacks.model_pin import MODELS_DIR, ModelPinError, load_pinned_model
+from core.model_pin import MODELS_DIR, ModelPinError, load_pinned_model
 from training import aws
 from training.commands import options
-from training.datasets import dataset_of_channel, read_classes
+from training.data.datasets import dataset_of_channel, read_classes
 from training.errors import TrainingError
-from training.jobs import check_stage, describe_training_job, final_metric, tags_of
-from training.metrics import GATE_METRIC, meets_gate
+from training.evaluation.metrics import GATE_METRIC, meets_gate
+from training.jobs.stage_jobs import check_stage, describe_training_job, final_metric, tags_of
 
 
 def register(subcommands: Any) -> None:
@@ -25,7 +25,7 @@ def register(subcommands: Any) -> None:
         help="pin a completed training job's model for the stage (models/<stage>.json)",
         description=(
             "Check that the training job completed and reached the stage's min_validation_accuracy "
-            "(stacks/config.py), then write models/<stage>.json with its model artifact, the dataset's "
+            "(core/stage_config.py), then write models/<stage>.json with its model artifact, the dataset's "
             "classes and where it came from. Commit the file and deploy to serve the model."
         ),
     )
@@ -100,7 +100,7 @@ def check_accuracy(name: str, accuracy: float | None, minimum: float, stage: str
         )
     raise TrainingError(
         f"training job {name} reached {GATE_METRIC} {accuracy:.4f}, below stage {stage}'s minimum "
-        f"{minimum:.4f} (min_validation_accuracy in stacks/config.py): pass --force to promote it anyway"
+        f"{minimum:.4f} (min_validation_accuracy in core/stage_config.py): pass --force to promote it anyway"
     )
 
 

@@ -9,10 +9,10 @@ from typing import Any
 from training import aws
 from training.commands import options
 from training.console import format_duration, format_table
-from training.follow import best_job
-from training.jobs import final_metric, stage_training_jobs, stage_tuning_jobs
-from training.metrics import GATE_METRIC
-from training.pricing import billed_cost, money, price_table
+from training.evaluation.metrics import GATE_METRIC
+from training.jobs.follow import best_job
+from training.jobs.pricing import billed_cost, money, price_table
+from training.jobs.stage_jobs import final_metric, stage_training_jobs, stage_tuning_jobs
 
 TRAINING_HEADERS = (
     "TRAINING JOB",
@@ -41,7 +41,7 @@ def register(subcommands: Any) -> None:
         description=(
             f"List the stage's newest training jobs (tuning jobs' included) and tuning jobs, found by "
             f"their tags, with status, {GATE_METRIC}, runtime, billable time and cost so far. "
-            "Costs come from training/prices.json; '~' marks an estimate for a running job."
+            "Costs come from training/jobs/prices.json; '~' marks an estimate for a running job."
         ),
     )
     options.add_stage(parser)

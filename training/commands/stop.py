@@ -6,10 +6,11 @@ import argparse
 from dataclasses import dataclass
 from typing import Any
 
-from training import aws, layout
+from core import layout
+from training import aws
 from training.commands import options
 from training.errors import TrainingError
-from training.jobs import check_stage, describe_training_job, describe_tuning_job, tags_of
+from training.jobs.stage_jobs import check_stage, describe_training_job, describe_tuning_job, tags_of
 
 
 @dataclass(frozen=True)

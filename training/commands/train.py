@@ -7,14 +7,16 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from stacks.config import StageConfig
-from training import aws, layout, pricing
+from core import layout
+from core.hyperparameters import parse_assignments, resolve
+from core.stage_config import StageConfig
+from training import aws
 from training.commands import options
 from training.console import confirm, say
-from training.datasets import dataset_name, find_uploaded
+from training.data.datasets import dataset_name, find_uploaded
 from training.errors import TrainingError
-from training.follow import final_accuracy, follow_training
-from training.hyperparameters import parse_assignments, resolve
+from training.jobs import pricing
+from training.jobs.follow import final_accuracy, follow_training
 
 # resolve() needs counts; these only let it check names and values (the state machine checks the
 # real counts from the uploaded lists).
@@ -27,7 +29,7 @@ def register(subcommands: Any) -> None:
         help="train a model on an uploaded dataset (shows the cost, asks first)",
         description=(
             "Start the stage's training state machine: it checks the uploaded data, trains with the "
-            "stage's instance type (managed spot, bounded runtime, see stacks/config.py), and registers "
+            "stage's instance type (managed spot, bounded runtime, see core/stage_config.py), and registers "
             "the model if its validation accuracy reaches the stage's minimum. Prints the estimated "
             "maximum cost and asks before starting."
         ),
@@ -38,7 +40,7 @@ def register(subcommands: Any) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="override a hyperparameter (training/hyperparameters.py), e.g. learning_rate=0.001; repeatable",
+        help="override a hyperparameter (core/hyperparameters.py), e.g. learning_rate=0.001; repeatable",
     )
     dataset = parser.add_mutually_exclusive_group()
     dataset.add_argument(

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from training import aws, datasets, layout, pricing
+from core import layout
+from training import aws
 from training.commands import options
 from training.console import confirm, say
+from training.data import datasets
 from training.errors import TrainingError
-from training.follow import best_job, follow_tuning
-from training.metrics import GATE_METRIC
-from training.tuning import Budget, tuning_job_name, tuning_request
+from training.evaluation.metrics import GATE_METRIC
+from training.jobs import pricing
+from training.jobs.follow import best_job, follow_tuning
+from training.jobs.tuning import Budget, tuning_job_name, tuning_request
 
 MAX_TRAINING_JOBS = 500  # SageMaker's limit per tuning job
 
@@ -111,7 +114,7 @@ def budget_of(args: argparse.Namespace, config: Any) -> Budget:
     if not 0 < hours <= config.training_max_runtime_hours:
         raise TrainingError(
             f"--max-runtime-hours {hours:g}: stage {config.name} allows more than 0 and at most "
-            f"{config.training_max_runtime_hours} (training_max_runtime_hours in stacks/config.py)"
+            f"{config.training_max_runtime_hours} (training_max_runtime_hours in core/stage_config.py)"
         )
     return Budget(
         max_jobs=args.max_jobs,

@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from training import aws, layout
+from core import layout
+from training import aws
 from training.commands import options
 from training.console import say
-from training.datasets import dataset_name
+from training.data.datasets import dataset_name
+from training.data.upload import MIB, MULTIPART_THRESHOLD, Plan, execute, plan_upload
 from training.errors import TrainingError
-from training.upload import MIB, MULTIPART_THRESHOLD, Plan, execute, plan_upload
 
 DRY_RUN_LISTED = 20
 

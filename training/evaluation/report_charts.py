@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from training.metrics import name_key
+from training.evaluation.metrics import name_key
 
 FULL_MATRIX_MAX_CLASSES = 20  # up to this many classes the heatmap shows the whole matrix
 WORST_CLASSES = 12  # otherwise its rows are the classes with the lowest recall...

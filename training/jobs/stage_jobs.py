@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from training import layout
+from core import layout
 from training.aws import error_code
 from training.errors import TrainingError
-from training.metrics import GATE_METRIC
+from training.evaluation.metrics import GATE_METRIC
 
 TUNING_SCAN_LIMIT = 100  # tuning jobs are listed newest first and checked one by one; stop here
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from training import dataset_check, layout
+from core import dataset_check, layout
 from training.aws import error_code, read_s3_json, s3_url
 from training.errors import TrainingError
 

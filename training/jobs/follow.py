@@ -9,8 +9,8 @@ from typing import Any
 
 from training.console import say
 from training.errors import TrainingError
-from training.jobs import describe_training_job, final_metric
-from training.metrics import GATE_METRIC
+from training.evaluation.metrics import GATE_METRIC
+from training.jobs.stage_jobs import describe_training_job, final_metric
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 EPOCH_ACCURACY = re.compile(r"Epoch\[(\d+)\] Validation-accuracy=([0-9.]+(?:[eE][-+]?\d+)?)")

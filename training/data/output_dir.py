@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from core.layout import CLASSES_FILE, REPORT_FILE, SPLITS, image_dir, index_file, list_file, record_file
 from training.errors import TrainingError
-from training.layout import CLASSES_FILE, REPORT_FILE, SPLITS, image_dir, index_file, list_file, record_file
 
 OUR_OUTPUT_NAMES = frozenset(
     [CLASSES_FILE, REPORT_FILE]

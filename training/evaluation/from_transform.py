@@ -22,15 +22,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from training import layout
+from core import layout
 from training.aws import error_code, s3_url
-from training.collection import ImageProgress, in_threads
 from training.console import say
 from training.errors import TrainingError
-from training.evaluated_job import TrainedModel, split_s3_uri
-from training.evaluation_data import append_predictions
-from training.follow import one_line
-from training.jobs import is_not_found
+from training.evaluation.collection import ImageProgress, in_threads
+from training.evaluation.data import append_predictions
+from training.evaluation.evaluated_job import TrainedModel, split_s3_uri
+from training.jobs.follow import one_line
+from training.jobs.stage_jobs import is_not_found
 
 CONTENT_TYPE = layout.CONTENT_TYPES["lst"]  # application/x-image: one image per object
 ACCEPT = "application/json"

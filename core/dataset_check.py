@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from training import layout
+from core import layout
 
 
 class DatasetError(Exception):

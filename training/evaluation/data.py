@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from training import layout
+from core import layout
 from training.errors import TrainingError
 
 NUMBER_TYPES = {int, float}  # exactly: bool, a subclass of int, is not a probability
@@ -100,7 +100,7 @@ def dataset_digest(*paths: Path) -> str:
 def extract_validation_records(root: Path, folder: Path) -> None:
     """``root/validation.rec``'s images as ``folder/validation/<id>.jpg`` with ``validation.lst``
     and a copy of ``classes.json``; skipped when ``folder`` already holds this very ``.rec``'s."""
-    from training.recordio import read_records, unpack_image
+    from training.data.recordio import read_records, unpack_image
 
     record_path = root / layout.record_file("validation")
     classes_path = root / layout.CLASSES_FILE

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from training import metrics as model_metrics
-from training.collection import EVALUATION_DIR, PREDICTIONS_FILE, dataset_cache_dir
 from training.errors import TrainingError
-from training.evaluation_data import ValidationSet, load_predictions, load_validation_set
+from training.evaluation import metrics as model_metrics
+from training.evaluation.collection import EVALUATION_DIR, PREDICTIONS_FILE, dataset_cache_dir
+from training.evaluation.data import ValidationSet, load_predictions, load_validation_set
 
 METRICS_FILE = "metrics.json"
 
@@ -41,7 +41,9 @@ def evaluate_offline(
 
     Raises ``TrainingError`` for bad input: see ``evaluation_data`` and ``load_previous_metrics``.
     """
-    from training.report import write_report  # matplotlib and Pillow load only when a report is made
+    from training.evaluation.report import (
+        write_report,  # matplotlib and Pillow load only when a report is made
+    )
 
     check_report_dir(report_dir)
     if not 0.0 < suspect_threshold <= 1.0:

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
-from training.images import record_jpeg, write_image
-from training.parallel import Workers
-from training.recordio import RecordWriter, check_written
+from training.data.images import record_jpeg, write_image
+from training.data.parallel import Workers
+from training.data.recordio import RecordWriter, check_written
 
 
 def write_image_folder(

@@ -3,7 +3,7 @@
 Plain Python (no CDK import), so the command-line tools read the same settings as the stacks.
 
 ``app.py`` picks a stage with ``-c stage=NAME``; everything a stage deploys is decided here and in
-its pinned-model file (``models/<stage>.json``, see ``stacks.model_pin``).
+its pinned-model file (``models/<stage>.json``, see ``core.model_pin``).
 
 Every setting declares its allowed values once, next to the field (``setting(bound=...)``); the
 README's per-stage table shows the same values, and a test walks every field.
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-from training.layout import TAG_PROJECT, TAG_STAGE, stack_name
+from core.layout import TAG_PROJECT, TAG_STAGE, stack_name
 
 DEFAULT_STAGE = "dev"
 # The stacks of a stage, each named ``stack_name(stage, component)`` (stacks/stages.py builds them).

@@ -14,9 +14,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from training import report_charts
-from training.evaluation_data import ValidationSet
-from training.metrics import name_key
+from training.evaluation import report_charts
+from training.evaluation.data import ValidationSet
+from training.evaluation.metrics import name_key
 
 REPORT_FILE = "report.html"
 DEFAULT_TITLE = "Dog breed classifier: evaluation"

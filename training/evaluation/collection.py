@@ -15,7 +15,7 @@ from typing import IO, TextIO, TypeVar
 
 from training.console import Progress
 from training.errors import TrainingError
-from training.evaluation_data import ValidationSet, done_images, repair_torn_tail
+from training.evaluation.data import ValidationSet, done_images, repair_torn_tail
 
 EVALUATION_DIR = Path("evaluation")
 PREDICTIONS_FILE = "predictions.jsonl"

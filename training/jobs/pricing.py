@@ -1,4 +1,4 @@
-"""Cost estimates from the dated price table ``training/prices.json`` (approximate list prices).
+"""Cost estimates from the dated price table ``training/jobs/prices.json`` (approximate list prices).
 
 An estimate is an upper bound: SageMaker stops a job at its maximum runtime, and bills managed
 spot jobs for fewer seconds than they ran (``BillableTimeInSeconds``). Every estimate names the
@@ -35,7 +35,7 @@ class PriceTable:
 
     @property
     def label(self) -> str:
-        return f"{self.region} list prices of {self.date}, approximate (training/{PRICES_FILE.name})"
+        return f"{self.region} list prices of {self.date}, approximate (training/jobs/{PRICES_FILE.name})"
 
     def hourly(self, instance_type: str, table: str = "training") -> float:
         prices = self.training_per_hour if table == "training" else self.hosting_per_hour
@@ -43,7 +43,7 @@ class PriceTable:
             return prices[instance_type]
         except KeyError:
             raise UnknownPrice(
-                f"no {table} price for {instance_type} in training/{PRICES_FILE.name} (dated {self.date}): "
+                f"no {table} price for {instance_type} in training/jobs/{PRICES_FILE.name} (dated {self.date}): "
                 "add it from https://aws.amazon.com/sagemaker/pricing/"
             ) from None
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from training import layout
+from core import layout
 from training.aws import error_code
 from training.console import Progress, human_bytes
 from training.errors import TrainingError

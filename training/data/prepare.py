@@ -1,4 +1,4 @@
-"""Turn a Stanford Dogs ``Images/`` tree into the dataset layout of ``training.layout``.
+"""Turn a Stanford Dogs ``Images/`` tree into the dataset layout of ``core.layout``.
 
 ``prepare`` finds the breed folders, picks the breeds, checks every file (in worker processes),
 splits the usable images, and writes lists and images (or RecordIO files), ``classes.json`` and
@@ -17,11 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from training.breeds import classes_from_folders, split_folder
-from training.dataset_writers import write_image_folder, write_list, write_records
-from training.errors import TrainingError
-from training.images import CONVERT, SKIP, inspect_image, output_name
-from training.layout import (
+from core.breeds import classes_from_folders, split_folder
+from core.layout import (
     CLASSES_FILE,
     FORMATS,
     REPORT_FILE,
@@ -32,9 +29,12 @@ from training.layout import (
     list_file,
     record_file,
 )
-from training.output_dir import check_output_location, check_replaceable, staged_output
-from training.parallel import Workers
-from training.splits import KFoldSplit, OfficialSplit, StratifiedSplit
+from training.data.dataset_writers import write_image_folder, write_list, write_records
+from training.data.images import CONVERT, SKIP, inspect_image, output_name
+from training.data.output_dir import check_output_location, check_replaceable, staged_output
+from training.data.parallel import Workers
+from training.data.splits import KFoldSplit, OfficialSplit, StratifiedSplit
+from training.errors import TrainingError
 
 IMAGES_SUBDIR = "Images"  # what Stanford's images.tar unpacks to
 DEFAULT_RESIZE = 256

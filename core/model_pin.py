@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from training.breeds import default_classes
+from core.breeds import default_classes
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 _S3_URL = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>\S+)$")

@@ -4,7 +4,7 @@ and the evaluation report (``metrics.json``, ``report.html``) both use it.
 Standard library only at the top: the gate's part is imported where the code must stay light (the
 CLI's start-up, synth). numpy and scikit-learn are imported inside the functions that need them.
 
-``compute`` returns the content of ``metrics.json`` (``training.evaluation`` adds the provenance:
+``compute`` returns the content of ``metrics.json`` (``training.evaluation.analysis`` adds the provenance:
 ``model``, ``dataset``, ``evaluated_at``, ``missing_predictions``)::
 
     {"accuracy": 0.83, "top5_accuracy": 0.97, "images": 4000, "suspect_threshold": 0.9,

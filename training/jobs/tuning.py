@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from training import layout
+from core import layout
+from core.hyperparameters import resolve
+from core.layout import input_channels
 from training.aws import s3_url
-from training.datasets import UploadedDataset
+from training.data.datasets import UploadedDataset
 from training.errors import TrainingError
-from training.hyperparameters import resolve
-from training.layout import input_channels
-from training.metrics import GATE_METRIC
+from training.evaluation.metrics import GATE_METRIC
 
 LEARNING_RATE = ("0.00001", "0.01")
 MINI_BATCH_SIZES = ("16", "32", "64")

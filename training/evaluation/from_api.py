@@ -17,10 +17,10 @@ from typing import IO, Any
 
 from client.api import DEFAULT_TIMEOUT_SECONDS, MAX_RETRIES, ApiError, predict
 from client.images import ImageError, prepare_image
-from training.collection import ImageProgress, in_threads
 from training.console import say
 from training.errors import TrainingError
-from training.evaluation_data import ValidationSet, append_predictions
+from training.evaluation.collection import ImageProgress, in_threads
+from training.evaluation.data import ValidationSet, append_predictions
 
 
 @dataclass(frozen=True)

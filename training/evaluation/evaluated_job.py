@@ -10,13 +10,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from training import layout
+from core import layout
 from training.aws import error_code, s3_url
 from training.console import say
 from training.errors import TrainingError
-from training.evaluation_data import ValidationSet, load_validation_set
-from training.follow import one_line
-from training.jobs import check_stage, describe_training_job, tags_of
+from training.evaluation.data import ValidationSet, load_validation_set
+from training.jobs.follow import one_line
+from training.jobs.stage_jobs import check_stage, describe_training_job, tags_of
 
 NAME_BASE_LIMIT = 40  # + "-eval-" + 12 digits stays within SageMaker's 63 characters
 VALIDATION_IMAGES = layout.image_dir("validation")

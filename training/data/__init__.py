@@ -1,0 +1,1 @@
+"""Data preparation: Stanford Dogs into the algorithm's input layout, and its upload to S3."""

@@ -1,0 +1,1 @@
+"""Training jobs: start, tune, follow, stop, price and promote a stage's models."""
