@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import sys
-import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from local.model.errors import ModelLoadError
+from local.progress import ByteProgress
 
 TRAINING_JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
@@ -44,33 +43,18 @@ def _advice(error: Exception, what: str) -> ModelLoadError:
     return ModelLoadError(f"{what}: {error}")
 
 
-def download_s3(url: str, folder: Path, region: str | None, progress: Any = None) -> Path:
+def download_s3(url: str, folder: Path, region: str | None, stream: TextIO | None = None) -> Path:
     """Download the object to ``folder``, printing the progress; returns the local path."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    progress = progress or sys.stderr  # looked up per call, so that redirections of stderr apply
     bucket, key = split_s3_url(url)
     target = Path(folder) / Path(key).name
     try:
         s3 = _client("s3", region)
         size = int(s3.head_object(Bucket=bucket, Key=key)["ContentLength"])
-        done, last = 0, 0.0
-
-        def report(chunk: int) -> None:
-            nonlocal done, last
-            done += chunk
-            now = time.monotonic()
-            if now - last >= 0.5 or done >= size:
-                last = now
-                percent = 100 * done / size if size else 100
-                print(
-                    f"\rDownloading {url}: {done / 1e6:.2f}/{size / 1e6:.2f} MB ({percent:.0f}%)",
-                    end="\n" if done >= size else "",
-                    file=progress,
-                    flush=True,
-                )
-
-        s3.download_file(bucket, key, str(target), Callback=report)
+        progress = ByteProgress(f"Downloading {url}", size, stream)
+        s3.download_file(bucket, key, str(target), Callback=progress.add)
+        progress.finish()
     except (BotoCoreError, ClientError) as error:
         raise _advice(error, url) from error
     return target

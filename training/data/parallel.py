@@ -1,22 +1,21 @@
 """Run a function over many items in worker processes, in order, with progress on stderr.
 
 Results come back in the order of the items whatever the number of workers, which keeps prepared
-datasets identical from one machine to another. Progress is a tqdm bar when tqdm is installed,
-else a line every few seconds.
+datasets identical from one machine to another. Progress is the console's: a bar on a terminal,
+a line every few seconds in a log.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from types import TracebackType
 from typing import Any, TypeVar
 
+from training.console import track
+
 Result = TypeVar("Result")
-LINE_INTERVAL_SECONDS = 2.0
 CHUNKS_PER_WORKER = 16  # small enough chunks to balance the load, large enough to amortise the IPC
 MAX_CHUNK_SIZE = 64
 
@@ -43,7 +42,7 @@ class Workers:
         else:
             chunk_size = max(1, min(MAX_CHUNK_SIZE, len(arguments) // (self.count * CHUNKS_PER_WORKER)))
             results = self._pool.map(function, *zip(*arguments, strict=True), chunksize=chunk_size)
-        return progress(results, total=len(arguments), label=label)
+        return track(results, total=len(arguments), verb=label, unit="images")
 
     def __enter__(self) -> Workers:
         return self
@@ -53,24 +52,3 @@ class Workers:
     ) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
-
-
-def progress(items: Iterable[Result], *, total: int, label: str, unit: str = "image") -> Iterator[Result]:
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return _progress_lines(items, total=total, label=label, unit=unit)
-    return iter(tqdm(items, total=total, desc=label, unit=f" {unit}", file=sys.stderr, mininterval=0.5))
-
-
-def _progress_lines(items: Iterable[Result], *, total: int, label: str, unit: str) -> Iterator[Result]:
-    started = last_line = time.monotonic()
-    done = 0
-    for item in items:
-        yield item
-        done += 1
-        now = time.monotonic()
-        if now - last_line >= LINE_INTERVAL_SECONDS:
-            last_line = now
-            print(f"{label}: {done}/{total} {unit}s ({done / (now - started):.0f}/s)", file=sys.stderr)
-    print(f"{label}: {done}/{total} {unit}s in {time.monotonic() - started:.1f} s", file=sys.stderr)
