@@ -14,6 +14,7 @@ uploaded, under ``s3://<data bucket>/datasets/<name>/``:
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 APP_NAME = "DogBreeds"
@@ -69,6 +70,16 @@ OUTPUT_ALGORITHM_IMAGE = "AlgorithmImageUri"  # Training
 OUTPUT_MODEL_PACKAGE_GROUP = "ModelPackageGroupName"  # Training
 
 # --- Jobs --------------------------------------------------------------------------------------
+# SageMaker's rule for job, endpoint and model names: 1-63 letters, digits and hyphens, starting
+# and ending with a letter or digit.
+SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+SAGEMAKER_NAME_RULE = "1-63 letters, digits and hyphens, starting and ending with a letter or digit"
+
+
+def is_sagemaker_name(name: object) -> bool:
+    return isinstance(name, str) and SAGEMAKER_NAME.match(name) is not None
+
+
 # Every training and tuning job the product starts carries these tags, so `status`, `stop` and
 # the training stack's destroy-time clean-up find exactly the stage's jobs.
 TAG_PROJECT = "Project"

@@ -9,7 +9,6 @@ message that says what is wrong and how to fix it, which the state machine repor
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import boto3
@@ -17,8 +16,8 @@ import boto3
 from core import dataset_check, layout
 from core.dataset_check import Counts
 from core.hyperparameters import HyperparameterError, resolve
-
-_JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+from core.training_job import checkpoint_uri
+from core.workflow_input import WorkflowInput, WorkflowInputError
 
 
 class DataCheckError(Exception):
@@ -33,20 +32,17 @@ def count_dataset(s3: Any, bucket: str, dataset: str, data_format: str) -> Count
 
 
 def handler(event: dict[str, Any], _context: Any = None) -> dict[str, Any]:
-    """``event``: ``{"request": <execution input>, "bucket", "defaults", "maxInstanceCount"}``."""
-    request = event.get("request")
-    if not isinstance(request, dict):
-        raise DataCheckError(
-            "the execution input must be a JSON object; start runs with `python -m training train`"
-        )
-    job_name, dataset, data_format, overrides, instance_count = _check_request(
-        request, int(event["maxInstanceCount"])
-    )
+    """``event``: ``{"request": <WorkflowInput's JSON form>, "bucket", "defaults", "maxInstanceCount"}``."""
+    try:
+        request = WorkflowInput.from_dict(event.get("request"))
+        request.check_instance_count(int(event["maxInstanceCount"]))
+    except WorkflowInputError as error:
+        raise DataCheckError(str(error)) from None
     bucket = event["bucket"]
-    counts = count_dataset(boto3.client("s3"), bucket, dataset, data_format)
+    counts = count_dataset(boto3.client("s3"), bucket, request.dataset, request.format)
     try:
         hyperparameters = resolve(
-            overrides,
+            request.hyperparameters,
             num_classes=counts.num_classes,
             num_training_samples=counts.num_training_samples,
             defaults=event["defaults"],
@@ -54,46 +50,12 @@ def handler(event: dict[str, Any], _context: Any = None) -> dict[str, Any]:
     except HyperparameterError as error:
         raise DataCheckError(str(error)) from None
     return {
-        "trainingJobName": job_name,
+        "trainingJobName": request.training_job_name,
         "hyperParameters": hyperparameters,
-        "channels": layout.input_channels(bucket, dataset, data_format),
-        "instanceCount": instance_count,
-        "checkpointUri": f"s3://{bucket}/{layout.CHECKPOINTS_PREFIX}{job_name}/",
+        "channels": layout.input_channels(bucket, request.dataset, request.format),
+        "instanceCount": request.instance_count,
+        "checkpointUri": checkpoint_uri(bucket, request.training_job_name),
         "numClasses": counts.num_classes,
         "numTrainingSamples": counts.num_training_samples,
         "numValidationSamples": counts.num_validation_samples,
     }
-
-
-def _check_request(request: dict[str, Any], max_instance_count: int) -> tuple[str, str, str, dict, int]:
-    job_name = request.get("trainingJobName")
-    if not isinstance(job_name, str) or not _JOB_NAME.match(job_name):
-        raise DataCheckError(
-            f"trainingJobName={job_name!r}: 1-63 letters, digits and hyphens, starting with a letter or digit"
-        )
-    dataset = request.get("dataset")
-    if not isinstance(dataset, str) or not dataset.startswith(layout.DATASETS_PREFIX) or ".." in dataset:
-        raise DataCheckError(f"dataset={dataset!r}: expected a prefix like {layout.dataset_prefix('NAME')!r}")
-    data_format = request.get("format", "lst")
-    if data_format not in layout.FORMATS:
-        raise DataCheckError(f"format={data_format!r}: allowed values are {', '.join(layout.FORMATS)}")
-    overrides = request.get("hyperParameters") or {}
-    if not isinstance(overrides, dict):
-        raise DataCheckError("hyperParameters must be an object of name: value")
-    instance_count = request.get("instanceCount", 1)
-    if (
-        not isinstance(instance_count, int)
-        or isinstance(instance_count, bool)
-        or not (1 <= instance_count <= max_instance_count)
-    ):
-        raise DataCheckError(
-            f"instanceCount={instance_count!r}: allowed values are 1 to {max_instance_count} "
-            "(the stage's training_max_instance_count)"
-        )
-    return (
-        job_name,
-        layout.dataset_prefix(dataset[len(layout.DATASETS_PREFIX) :]),
-        data_format,
-        overrides,
-        instance_count,
-    )

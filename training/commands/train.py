@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from core import layout
 from core.hyperparameters import parse_assignments, resolve
 from core.stage_config import StageConfig
+from core.workflow_input import WorkflowInput
 from training import aws
 from training.commands import options
 from training.console import confirm, say
@@ -88,13 +88,13 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     job_name = training_job_name(args.stage)
-    execution_input = {  # the training state machine's input contract
-        "trainingJobName": job_name,
-        "dataset": dataset.prefix,
-        "format": dataset.format,
-        "hyperParameters": overrides,
-        "instanceCount": args.instance_count,
-    }
+    execution_input = WorkflowInput(
+        training_job_name=job_name,
+        dataset=dataset.prefix,
+        format=dataset.format,
+        hyperparameters=overrides,
+        instance_count=args.instance_count,
+    )
     confirm(f"Start training job {job_name} on {dataset.url} ({dataset.format})?", assume_yes=args.yes)
     sfn = aws.client("stepfunctions")
     execution_arn = start(sfn, state_machine, job_name, execution_input)
@@ -124,10 +124,10 @@ def training_job_name(stage: str, now: datetime | None = None) -> str:
     return f"{layout.training_job_prefix(stage)}{(now or datetime.now(UTC)):%Y%m%d-%H%M%S}"
 
 
-def start(sfn: Any, state_machine: str, job_name: str, execution_input: dict[str, Any]) -> str:
+def start(sfn: Any, state_machine: str, job_name: str, execution_input: WorkflowInput) -> str:
     try:
         response = sfn.start_execution(
-            stateMachineArn=state_machine, name=job_name, input=json.dumps(execution_input)
+            stateMachineArn=state_machine, name=job_name, input=execution_input.to_json()
         )
     except Exception as error:
         if aws.error_code(error) == "ExecutionAlreadyExists":

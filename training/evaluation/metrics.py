@@ -22,11 +22,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from core.accuracy_gate import GATE_METRIC, meets_gate  # noqa: F401 - re-exported: the gate lives in core
 from training.errors import TrainingError
 
-# SageMaker's name for the metric the training workflow gates on (the algorithm's final
-# validation accuracy); the same metric `tune` maximises.
-GATE_METRIC = "validation:accuracy"
 TOP_K = 5  # reported as "top5_accuracy"
 DECIMALS = 6  # every float in metrics.json is rounded to this many decimals
 MOST_CONFUSED_LIMIT = 50
@@ -36,15 +34,6 @@ Z_95 = 1.959963984540054  # the standard normal quantile of 0.975: a two-sided 9
 NOISE_RULE = (
     "a class changed beyond noise when each model's recall lies outside the other's Wilson 95% interval"
 )
-
-
-def meets_gate(accuracy: float, minimum: float) -> bool:
-    """Whether a model's accuracy passes the gate: ``accuracy >= minimum``.
-
-    The training state machine's Choice state makes the same comparison
-    (``NumericGreaterThanEquals``), so a model exactly at the minimum passes both.
-    """
-    return accuracy >= minimum
 
 
 def compute(
