@@ -13,18 +13,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core import layout
+from core.accuracy_gate import GATE_METRIC
 from core.hyperparameters import resolve
-from core.layout import input_channels
-from training.aws import s3_url
+from core.training_job import TrainingJobSpec, tuning_job_definition
 from training.data.datasets import UploadedDataset
 from training.errors import TrainingError
-from training.evaluation.metrics import GATE_METRIC
 
 LEARNING_RATE = ("0.00001", "0.01")
 MINI_BATCH_SIZES = ("16", "32", "64")
 OPTIMIZERS = ("sgd", "adam", "rmsprop", "nag")
 TUNED = ("learning_rate", "mini_batch_size", "optimizer")
-VOLUME_GB = 50
 
 
 @dataclass(frozen=True)
@@ -37,12 +35,6 @@ class Budget:
     instance_type: str
     spot: bool
     max_wait_seconds: int
-
-    def stopping_condition(self) -> dict[str, int]:
-        condition = {"MaxRuntimeInSeconds": self.max_runtime_seconds}
-        if self.spot:
-            condition["MaxWaitTimeInSeconds"] = max(self.max_wait_seconds, self.max_runtime_seconds)
-        return condition
 
 
 def tuning_job_name(stage: str, now: datetime | None = None) -> str:
@@ -89,22 +81,22 @@ def tuning_request(
     role_arn: str,
     image_uri: str,
 ) -> dict[str, Any]:
-    definition = {
-        "StaticHyperParameters": static_hyperparameters(num_classes, num_training_samples),
-        "AlgorithmSpecification": {"TrainingImage": image_uri, "TrainingInputMode": "File"},
-        "RoleArn": role_arn,
-        "InputDataConfig": input_channels(dataset.bucket, dataset.prefix, dataset.format),
-        "OutputDataConfig": {"S3OutputPath": s3_url(dataset.bucket, layout.TRAINING_OUTPUT_PREFIX)},
-        "ResourceConfig": {
-            "InstanceType": budget.instance_type,
-            "InstanceCount": 1,
-            "VolumeSizeInGB": VOLUME_GB,
-        },
-        "StoppingCondition": budget.stopping_condition(),
-        "EnableManagedSpotTraining": budget.spot,
-        # The built-in algorithm needs no network; SageMaker moves the data in and the model out.
-        "EnableNetworkIsolation": True,
-    }
+    definition = tuning_job_definition(
+        TrainingJobSpec(
+            stage=stage,
+            image_uri=image_uri,
+            role_arn=role_arn,
+            bucket=dataset.bucket,
+            channels=layout.input_channels(dataset.bucket, dataset.prefix, dataset.format),
+            hyperparameters=static_hyperparameters(num_classes, num_training_samples),
+            instance_type=budget.instance_type,
+            instance_count=1,
+            max_runtime_seconds=budget.max_runtime_seconds,
+            spot=budget.spot,
+            max_wait_seconds=budget.max_wait_seconds,
+        ),
+        tuned=TUNED,
+    )
     return {
         "HyperParameterTuningJobName": name,
         "HyperParameterTuningJobConfig": {
