@@ -23,6 +23,9 @@ Image.preinit()  # registers the JPEG and PNG plugins, and their MIME types, bef
 JPEG_CONTENT_TYPE = Image.MIME["JPEG"]
 # Refused before reading it into memory: nothing this large is a photo (a video passed by mistake).
 MAX_FILE_BYTES = 256 * 1024 * 1024
+# Refused from the header: more pixels than a camera's photo (Pillow's own decompression-bomb limit,
+# about 179 MP; 100 and 108 MP cameras pass). A photo over the API's smaller limit is shrunk instead.
+MAX_PHOTO_PIXELS = 2 * Image.MAX_IMAGE_PIXELS
 # ISO base media "ftyp" brands of HEIF/HEIC photos (iPhones' default), which Pillow cannot read.
 HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
 _UNTOUCHED_MODES = ("RGB", "L")
@@ -51,7 +54,8 @@ def prepare_image(path: str | Path, *, max_bytes: int = MAX_IMAGE_BYTES) -> Prep
     """Read ``path`` and return what to send: the file itself when the API takes it as it is,
     otherwise an upright RGB JPEG with its long side at most 1024 px and at most ``max_bytes``.
 
-    Raises ``ImageError`` for a missing, empty, unreadable, HEIC or absurdly large image.
+    A photo over the API's pixel limit is shrunk like any large one. Raises ``ImageError`` for a
+    missing, empty, unreadable or HEIC file, and for one with more pixels than any camera's photo.
     """
     data = read_image_file(path)
     with open_image(path, data) as image:
@@ -110,12 +114,12 @@ def open_image(path: str | Path, data: bytes) -> Image.Image:
     except (OSError, ValueError, EOFError) as error:
         raise ImageError(path, f"the image header is damaged ({error})") from None
     pixels = image.width * image.height
-    if pixels > MAX_IMAGE_PIXELS:
+    if pixels > MAX_PHOTO_PIXELS:
         image.close()
         raise ImageError(
             path,
-            f"{image.width}x{image.height} is {pixels:,} pixels, over the API's limit of "
-            f"{MAX_IMAGE_PIXELS:,}: too large for a photo (possibly a decompression bomb)",
+            f"{image.width}x{image.height} is {pixels:,} pixels, more than any camera's photo "
+            f"({MAX_PHOTO_PIXELS:,}): possibly a decompression bomb",
         )
     return image
 
@@ -147,7 +151,9 @@ def reasons_to_convert(image: Image.Image, content_type: str | None, size: int, 
         reasons.append("EXIF orientation applied")
     if size > max_bytes:
         reasons.append(f"over {human_size(max_bytes)}")
-    if max(image.size) > MAX_UNTOUCHED_LONG_SIDE:
+    if image.width * image.height > MAX_IMAGE_PIXELS:
+        reasons.append(f"over the API's limit of {MAX_IMAGE_PIXELS:,} pixels")
+    elif max(image.size) > MAX_UNTOUCHED_LONG_SIDE:
         reasons.append(f"long side over {MAX_UNTOUCHED_LONG_SIDE} px")
     return reasons
 

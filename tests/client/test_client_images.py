@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image
 
+from client import images
 from client.images import (
     RESIZED_LONG_SIDE,
     ImageError,
@@ -233,8 +234,8 @@ def test_heic_file_is_an_error_asking_for_jpeg(tmp_path, brand):
 
 @pytest.mark.parametrize(
     "size",
-    [(10_000, 10_000), (20_000, 20_000)],  # over the limit; over twice it (Pillow's own error)
-    ids=["over-limit", "over-twice-limit"],
+    [(16_000, 12_000), (20_000, 20_000)],  # just over Pillow's own limit (192 MP); far over it
+    ids=["over-photo-limit", "far-over-it"],
 )
 def test_decompression_bomb_is_refused_before_decoding(tmp_path, size):
     path = tmp_path / "bomb.png"
@@ -242,6 +243,30 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path, size):
 
     with pytest.raises(ImageError, match=r"bomb\.png: .*(pixels|decompression bomb)"):
         prepare_image(path)
+
+
+def test_bomb_limit_is_our_own_check_too(tmp_path, monkeypatch):
+    monkeypatch.setattr(images, "MAX_PHOTO_PIXELS", 100 * 100)
+    path = tmp_path / "bomb.png"
+    path.write_bytes(png_header_only(101, 100))
+
+    with pytest.raises(ImageError) as caught:
+        prepare_image(path)
+
+    assert caught.value.reason == (
+        "101x100 is 10,100 pixels, more than any camera's photo (10,000): possibly a decompression bomb"
+    )
+
+
+def test_photo_over_the_api_pixel_limit_is_shrunk_not_refused(tmp_path):
+    path = tmp_path / "60mp.jpg"
+    Image.new("RGB", (8960, 6720), (120, 90, 60)).save(path, quality=50)  # 60.2 MP
+
+    prepared = prepare_image(path)
+
+    assert MAX_IMAGE_PIXELS < 8960 * 6720
+    assert opened(prepared.data).size == (RESIZED_LONG_SIDE, 768)
+    assert prepared.note.endswith(f"(over the API's limit of {MAX_IMAGE_PIXELS:,} pixels)")
 
 
 def test_truncated_photo_that_needs_converting_is_an_error(make_image):
