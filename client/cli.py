@@ -1,8 +1,8 @@
 """The command line: ``python -m client predict IMAGE [IMAGE ...] --url URL``.
 
 Results go to stdout (a table, or JSON lines with ``--json``); progress, image conversions,
-retries and errors go to stderr. Exit status: 0 when every image was classified, 1 when any
-failed, 2 for usage errors.
+retries, errors and a last summary ("3 of 6 failed") go to stderr. Exit status: 0 when every
+image was classified, 1 when any failed, 2 for usage errors (no URL, no API key, an empty folder).
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from client.api import (
@@ -33,6 +35,12 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+# What a folder is expanded to: the formats the client sends or converts (see client/images.py).
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+HELP_WIDTH = 80
+GET_API_KEY_COMMAND = (
+    "aws apigateway get-api-key --api-key <ApiKeyId> --include-value --query value --output text"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,11 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         url = resolve_url(args.command_parser, args.url)
+        api_key = resolve_api_key(args.command_parser, args.api_key, without=args.no_api_key)
+        images = expand_folders(args.command_parser, args.images)
     except SystemExit as exit_:  # argparse: --help (0) or a usage error (2), already printed
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
-    api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
     try:
-        return predict_images(args.images, url, api_key, args.top_k, args.timeout, as_json=args.json)
+        return predict_images(images, url, api_key, args.top_k, args.timeout, as_json=args.json)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -59,20 +68,34 @@ def build_parser() -> argparse.ArgumentParser:
     predict_parser = commands.add_parser(
         "predict",
         help="classify images and print each one's most probable breeds",
-        description=(
-            "Send each image to the API and print its most probable breeds. JPEG and PNG photos "
-            "up to 2048 px go as they are; larger photos and other formats Pillow reads (WebP, "
-            "GIF, BMP, TIFF) are converted to a JPEG of at most 1024 px, which loses nothing: "
-            "the model sees 224x224 pixels."
+        description=wrap(
+            "Send each image to the API and print its most probable breeds. A folder stands for "
+            "the images in it and its subfolders. JPEG and PNG photos up to 2048 px go as they "
+            "are; larger photos and other formats Pillow reads (WebP, GIF, BMP, TIFF) are "
+            "converted to a JPEG of at most 1024 px, which loses nothing: the model sees 224x224 "
+            "pixels.",
+            "The API key of a deployed stage: the deploy prints the Serving stack's ApiKeyId, "
+            "and this prints the key:",
+            f"  {GET_API_KEY_COMMAND}",
+            "The local API (scripts/local) prints its own PredictUrl and ApiKey.",
         ),
-        epilog=(
-            "Exit status: 0 when every image was classified, 1 when any failed, 2 for usage "
-            f"errors. Example: {PROG} predict dog.jpg --url {EXAMPLE_STAGE_URL}"
+        epilog=wrap(
+            "Exit status: 0 when every image was classified, 1 when any failed (a last line on "
+            "stderr says how many), 2 for usage errors.",
+            "examples:",
+            f"  export {API_URL_ENV}=<PredictUrl> {API_KEY_ENV}=<key>",
+            f"  {PROG} predict dog.jpg",
+            f"  {PROG} predict photos/ --top-k 3 --json",
+            f"  {PROG} predict dog.jpg --url {EXAMPLE_STAGE_URL}",
         ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     predict_parser.set_defaults(command_parser=predict_parser)
     predict_parser.add_argument(
-        "images", nargs="+", metavar="IMAGE", help="photo files: JPEG, PNG, WebP, GIF, BMP, TIFF"
+        "images",
+        nargs="+",
+        metavar="IMAGE",
+        help="photo files (JPEG, PNG, WebP, GIF, BMP, TIFF), or folders of them",
     )
     predict_parser.add_argument(
         "--url",
@@ -83,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help=f"the API key, sent as {API_KEY_HEADER} (default: ${API_KEY_ENV}, which keeps it "
         "out of the process list and shell history)",
+    )
+    predict_parser.add_argument(
+        "--no-api-key",
+        action="store_true",
+        help="send without a key, to a stage deployed with api_key_required false",
     )
     predict_parser.add_argument(
         "--top-k",
@@ -105,6 +133,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for each answer (default: %(default)g)",
     )
     return parser
+
+
+def wrap(*paragraphs: str) -> str:
+    """Paragraphs wrapped at 80 columns, one blank line apart; an indented one (a command) stays
+    on its line whole, and consecutive ones form one block."""
+    blocks: list[str] = []
+    for paragraph in paragraphs:
+        if paragraph.startswith("  ") and blocks and blocks[-1].startswith("  "):
+            blocks[-1] += "\n" + paragraph
+        elif paragraph.startswith("  "):
+            blocks.append(paragraph)
+        else:
+            blocks.append(textwrap.fill(paragraph, HELP_WIDTH))
+    return "\n\n".join(blocks).replace("\n\nexamples:\n\n", "\n\nexamples:\n")
 
 
 def positive_int(text: str) -> int:
@@ -130,6 +172,46 @@ def resolve_url(parser: argparse.ArgumentParser, flag: str | None) -> str:
         return endpoint_url(url)
     except ValueError as error:
         parser.error(f"--url: {error}")
+
+
+def resolve_api_key(parser: argparse.ArgumentParser, flag: str | None, *, without: bool) -> str | None:
+    """The key from ``--api-key`` or the environment; a usage error saying how to get one when
+    neither is set (``--no-api-key`` sends without one)."""
+    key = flag or os.environ.get(API_KEY_ENV) or None
+    if without:
+        if key:
+            parser.error(f"--no-api-key and an API key (--api-key or ${API_KEY_ENV}) contradict each other")
+        return None
+    if not key:
+        parser.error(
+            f"no API key: pass --api-key or set {API_KEY_ENV}. A deployed stage's key: "
+            f"{GET_API_KEY_COMMAND} (ApiKeyId is a Serving stack output, printed by the deploy); "
+            "the local API's: the ApiKey line that scripts/local prints. A stage deployed with "
+            "api_key_required false takes --no-api-key."
+        )
+    return key
+
+
+def expand_folders(parser: argparse.ArgumentParser, paths: Sequence[str]) -> list[str]:
+    """``paths`` with each folder replaced by the image files in it and its subfolders, sorted
+    (hidden ones left out); a usage error for a folder without any."""
+    images: list[str] = []
+    for path in paths:
+        folder = Path(path)
+        if not folder.is_dir():
+            images.append(path)
+            continue
+        found = sorted(
+            str(file)
+            for file in folder.rglob("*")
+            if file.suffix.lower() in IMAGE_SUFFIXES
+            and file.is_file()
+            and not any(part.startswith(".") for part in file.relative_to(folder).parts)
+        )
+        if not found:
+            parser.error(f"{path}: the folder holds no images ({', '.join(IMAGE_SUFFIXES)})")
+        images += found
+    return images
 
 
 def predict_images(
@@ -165,6 +247,10 @@ def predict_images(
             print(json.dumps({"file": path, **result}))
         else:
             print(format_table(path, result) + ("\n" if index < len(images) else ""))
+    if failed:
+        print(f"{failed} of {len(images)} failed", file=sys.stderr)
+    elif len(images) > 1:
+        print(f"all {len(images)} classified", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
 
 

@@ -175,11 +175,15 @@ def unreachable_url() -> str:
         return f"http://127.0.0.1:{probe.getsockname()[1]}/{STAGE}/"
 
 
+TEST_API_KEY = "test-key"
+
+
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No API settings or proxies from the machine running the tests."""
-    for name in ("DOG_BREEDS_API_URL", "DOG_BREEDS_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
+    """No API settings or proxies from the machine running the tests, and a test API key in
+    DOG_BREEDS_API_KEY (the CLI refuses to send without one; tests about that remove it)."""
+    monkeypatch.delenv("DOG_BREEDS_API_URL", raising=False)
+    monkeypatch.setenv("DOG_BREEDS_API_KEY", TEST_API_KEY)
     for name in ("http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.upper(), raising=False)

@@ -68,7 +68,7 @@ def test_progress_is_shown_on_stderr_for_several_images(fake_api, make_image, ca
 
     _, _, err = run(capsys, "predict", *paths, "--url", fake_api.stage_url)
 
-    assert err.splitlines() == [f"[1/2] {paths[0]}", f"[2/2] {paths[1]}"]
+    assert err.splitlines() == [f"[1/2] {paths[0]}", f"[2/2] {paths[1]}", "all 2 classified"]
 
 
 def test_single_image_shows_no_progress(fake_api, make_image, capsys):
@@ -134,7 +134,7 @@ def test_api_error_is_one_line_on_stderr_and_exit_status_1(fake_api, make_image,
     assert status == 1
     assert out == ""
     assert err.startswith(f"error: {path}: 413 PayloadTooLarge: The image has 5000000 bytes. ")
-    assert len(err.splitlines()) == 1
+    assert err.splitlines()[1:] == ["1 of 1 failed"]
 
 
 def test_rejected_api_key_tells_how_to_pass_one(fake_api, make_image, capsys):
@@ -173,6 +173,63 @@ def test_failed_image_does_not_stop_the_others(fake_api, make_image, capsys, tmp
     assert out.startswith(f"{paths[2]}  (model sha256-abc123)")
 
 
+def test_summary_counts_the_failures_and_the_exit_status_is_1(fake_api, make_image, capsys, tmp_path):
+    paths = [make_image("a.jpg"), tmp_path / "missing.jpg", make_image("c.jpg")]
+
+    status, _, err = run(capsys, "predict", *paths, "--url", fake_api.stage_url)
+
+    assert status == 1
+    assert err.splitlines()[-1] == "1 of 3 failed"
+
+
+def test_summary_counts_images_not_sent_after_a_rejected_key(fake_api, make_image, capsys):
+    fake_api.api_key = "right-key"
+    paths = [make_image("a.jpg"), make_image("b.jpg"), make_image("c.jpg")]
+
+    status, _, err = run(capsys, "predict", *paths, "--url", fake_api.stage_url)
+
+    assert status == 1
+    assert err.splitlines()[-1] == "3 of 3 failed"
+
+
+# --- Folders ------------------------------------------------------------------------------------
+def test_folder_is_expanded_into_its_images_sorted_and_recursively(fake_api, make_image, capsys, tmp_path):
+    (tmp_path / "breed").mkdir()
+    (tmp_path / ".hidden").mkdir()
+    paths = [
+        make_image("b.PNG"),
+        make_image("a.jpg"),
+        make_image("breed/c.jpeg"),
+        make_image(".hidden/d.jpg"),
+    ]
+    (tmp_path / "notes.txt").write_text("not an image")
+
+    status, out, _ = run(capsys, "predict", tmp_path, "--url", fake_api.stage_url, "--json")
+
+    assert status == 0
+    assert [json.loads(line)["file"] for line in out.splitlines()] == [str(p) for p in sorted(paths[:3])]
+    assert len(fake_api.requests) == 3
+
+
+def test_folder_and_files_mix_in_the_order_given(fake_api, make_image, capsys, tmp_path):
+    (tmp_path / "folder").mkdir()
+    inside, outside = make_image("folder/a.jpg"), make_image("z.jpg")
+
+    _, out, _ = run(capsys, "predict", outside, tmp_path / "folder", "--url", fake_api.stage_url, "--json")
+
+    assert [json.loads(line)["file"] for line in out.splitlines()] == [str(outside), str(inside)]
+
+
+def test_folder_without_images_is_a_usage_error(fake_api, capsys, tmp_path):
+    (tmp_path / "notes.txt").write_text("not an image")
+
+    status, _, err = run(capsys, "predict", tmp_path, "--url", fake_api.stage_url)
+
+    assert status == 2
+    assert f"error: {tmp_path}: the folder holds no images (.jpg, .jpeg, .png," in err
+    assert fake_api.requests == []
+
+
 def test_json_reports_a_failed_image_as_an_error_object(fake_api, capsys, tmp_path):
     path = tmp_path / "missing.jpg"
 
@@ -193,7 +250,7 @@ def test_image_error_prints_no_traceback(fake_api, tmp_path, capsys):
 
     assert status == 1
     assert err.startswith(f"error: {path}: not an image Pillow can read: send a JPEG, PNG")
-    assert len(err.splitlines()) == 1
+    assert err.splitlines()[1:] == ["1 of 1 failed"]
 
 
 def test_unreachable_api_is_one_line_naming_the_url(make_image, capsys, unreachable_url):
@@ -203,10 +260,50 @@ def test_unreachable_api_is_one_line_naming_the_url(make_image, capsys, unreacha
 
     assert status == 1
     assert err.startswith(f"error: {path}: ConnectionError: cannot reach {unreachable_url}predict")
-    assert len(err.splitlines()) == 1
+    assert err.splitlines()[1:] == ["1 of 1 failed"]
 
 
 # --- Usage --------------------------------------------------------------------------------------
+def test_missing_api_key_is_refused_saying_how_to_get_one(fake_api, make_image, capsys, monkeypatch):
+    monkeypatch.delenv("DOG_BREEDS_API_KEY")
+
+    status, _, err = run(capsys, "predict", make_image("dog.jpg"), "--url", fake_api.stage_url)
+
+    assert status == 2
+    assert fake_api.requests == []
+    message = err.splitlines()[-1]
+    assert message.startswith("python -m client predict: error: no API key: pass --api-key or set ")
+    assert "aws apigateway get-api-key --api-key <ApiKeyId> --include-value" in message
+    assert "the ApiKey line that scripts/local prints" in message
+
+
+def test_empty_api_key_counts_as_none(fake_api, make_image, capsys, monkeypatch):
+    monkeypatch.setenv("DOG_BREEDS_API_KEY", "")
+
+    status, _, err = run(capsys, "predict", make_image("dog.jpg"), "--url", fake_api.stage_url)
+
+    assert status == 2
+    assert "error: no API key" in err
+
+
+def test_no_api_key_flag_sends_without_a_key(fake_api, make_image, capsys, monkeypatch):
+    monkeypatch.delenv("DOG_BREEDS_API_KEY")
+
+    status, _, _ = run(capsys, "predict", make_image("dog.jpg"), "--url", fake_api.stage_url, "--no-api-key")
+
+    assert status == 0
+    assert "x-api-key" not in fake_api.requests[0].headers
+
+
+def test_no_api_key_flag_with_a_key_is_a_usage_error(fake_api, make_image, capsys):
+    status, _, err = run(
+        capsys, "predict", make_image("dog.jpg"), "--url", fake_api.stage_url, "--no-api-key"
+    )
+
+    assert status == 2
+    assert "error: --no-api-key and an API key (--api-key or $DOG_BREEDS_API_KEY) contradict" in err
+
+
 def test_missing_url_is_a_usage_error(make_image, capsys):
     status, _, err = run(capsys, "predict", make_image("dog.jpg"))
 
