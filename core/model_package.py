@@ -25,7 +25,9 @@ APPROVED = "Approved"
 META_TRAINING_JOB = "trainingJob"
 META_DATASET = "dataset"
 META_ACCURACY = "validationAccuracy"
-META_FORCED = "forcedPromotion"  # present only on a version registered below the gate by --force
+# Present only where --force overrode the gate: when the version was registered, when it was promoted.
+META_FORCED_REGISTRATION = "forcedRegistration"
+META_FORCED = "forcedPromotion"
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def create_model_package_request(spec: ModelPackageSpec) -> dict[str, Any]:
         META_ACCURACY: spec.validation_accuracy,
     }
     if spec.forced is not None:
-        metadata[META_FORCED] = spec.forced
+        metadata[META_FORCED_REGISTRATION] = spec.forced
     return render(
         {
             "ModelPackageGroupName": spec.group,
@@ -107,7 +109,7 @@ class RegisteredModel:
             training_job=metadata.get(META_TRAINING_JOB),
             dataset=metadata.get(META_DATASET),
             validation_accuracy=_number(metadata.get(META_ACCURACY)),
-            forced=metadata.get(META_FORCED),
+            forced=metadata.get(META_FORCED) or metadata.get(META_FORCED_REGISTRATION),
             approval_description=package.get("ApprovalDescription"),
         )
 

@@ -65,7 +65,9 @@ def test_state_machine_form_is_the_registered_states_parameters() -> None:
 
 def test_a_forced_registration_is_recorded_in_the_metadata() -> None:
     request = create_model_package_request(spec(forced="below the gate; promoted with --force"))
-    assert request["CustomerMetadataProperties"]["forcedPromotion"] == "below the gate; promoted with --force"
+    assert (
+        request["CustomerMetadataProperties"]["forcedRegistration"] == "below the gate; promoted with --force"
+    )
 
 
 def test_registered_model_reads_the_registry_record() -> None:

@@ -1,4 +1,4 @@
-"""``promote JOB --stage S``: pin a completed training job's model in ``models/<stage>.json``."""
+"""``promote MODEL --stage S``: approve a registered model and pin it in ``models/<stage>.json``."""
 
 from __future__ import annotations
 
@@ -10,29 +10,44 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.model_pin import MODELS_DIR, ModelPinError, load_pinned_model
+from core import layout
+from core.accuracy_gate import GATE_METRIC, gate_refusal
+from core.model_package import RegisteredModel
+from core.model_pin import MODELS_DIR, ModelPinError, load_pinned_model, parse_s3_url
+from core.stage_config import StageConfig
 from training import aws
 from training.commands import options
-from training.data.datasets import dataset_of_channel, read_classes
+from training.data.datasets import read_classes
 from training.errors import TrainingError
-from training.evaluation.metrics import GATE_METRIC, meets_gate
-from training.jobs.stage_jobs import check_stage, describe_training_job, final_metric, tags_of
+from training.jobs import registry
+from training.jobs.stage_jobs import check_stage, describe_training_job, tags_of
 
 
 def register(subcommands: Any) -> None:
     parser = subcommands.add_parser(
         "promote",
-        help="pin a completed training job's model for the stage (models/<stage>.json)",
+        help="approve a registered model and pin it for the stage (models/<stage>.json)",
         description=(
-            "Check that the training job completed and reached the stage's min_validation_accuracy "
-            "(core/stage_config.py), then write models/<stage>.json with its model artifact, the dataset's "
-            "classes and where it came from. Commit the file and deploy to serve the model."
+            "Find the model in the stage's model registry (its model package group) by its package "
+            "ARN, its version number, or the training job that produced it; check it reaches the "
+            "stage's min_validation_accuracy (core/stage_config.py); approve it in the registry; and "
+            "write models/<stage>.json from the registry's record with the dataset's classes. A "
+            "completed training job of the stage that is not registered yet (a tuning job's) is "
+            "registered first, through the same data check and gate. --force promotes below the "
+            "gate and records it in the registry and the pin. Commit the file and deploy to serve it."
         ),
     )
-    parser.add_argument("job", type=options.job_name, metavar="JOB", help="the training job to promote")
+    parser.add_argument(
+        "model",
+        type=model_reference,
+        metavar="MODEL",
+        help="a model package ARN, a version number of the stage's group, or a training job name",
+    )
     options.add_stage(parser)
     parser.add_argument(
-        "--force", action="store_true", help="promote even below the stage's minimum validation accuracy"
+        "--force",
+        action="store_true",
+        help="promote even below the stage's minimum validation accuracy (recorded in registry and pin)",
     )
     parser.add_argument(
         "--models-dir",
@@ -44,71 +59,109 @@ def register(subcommands: Any) -> None:
     parser.set_defaults(run=run)
 
 
+def model_reference(value: str) -> str:
+    if value.startswith("arn:") and ":model-package/" in value:
+        return value
+    if value.isdigit() and int(value) > 0:
+        return value
+    if layout.is_sagemaker_name(value):
+        return value
+    raise argparse.ArgumentTypeError(
+        f"{value!r}: expected a model package ARN, a version number or a training job name"
+    )
+
+
 @aws.reports_errors
 def run(args: argparse.Namespace) -> int:
     config = options.config(args)
+    group = aws.required_outputs(args.stage, "Training", layout.OUTPUT_MODEL_PACKAGE_GROUP)[
+        layout.OUTPUT_MODEL_PACKAGE_GROUP
+    ]
     sagemaker = aws.client("sagemaker")
-    job = describe_training_job(sagemaker, args.job)
-    if job is None:
-        raise TrainingError(
-            f"no training job named {args.job} in {aws.region_of(sagemaker)}: "
-            f"list the stage's jobs with `python -m training status --stage {args.stage}`"
+    s3 = aws.client("s3")
+    model = registry.find(sagemaker, group, args.model)
+    job = None
+    if model is None:
+        job = registered_job(sagemaker, args.model, args.stage, group)
+        model = registry.register_training_job(
+            sagemaker, s3, job=job, group=group, config=config, force=args.force
         )
-    check_stage("training job", args.job, tags_of(sagemaker, job["TrainingJobArn"]), args.stage)
-    check_completed(job)
-    accuracy = final_metric(job)
-    check_accuracy(args.job, accuracy, config.min_validation_accuracy, config.name, args.force)
+        print(f"registered {job['TrainingJobName']} as version {model.version} of {group}")
+    refusal = gate_refusal(
+        f"model version {model.version}", model.validation_accuracy, config.min_validation_accuracy
+    )
+    check_gate(model, refusal, config, args.force)
+    if job is None and model.training_job:
+        job = describe_training_job(sagemaker, model.training_job)
 
-    bucket, dataset_prefix = dataset_of_channel(train_channel_uri(job))
-    classes = read_classes(aws.client("s3"), bucket, dataset_prefix)
-    check_class_count(job, classes)
-    pin = {
-        "stage": args.stage,
-        "modelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"],
-        "version": args.job,
-        "classes": classes,
-        "source": {
-            "trainingJob": args.job,
-            "validationAccuracy": accuracy,
-            "dataset": aws.s3_url(bucket, dataset_prefix),
-            "promotedAt": datetime.now(UTC).isoformat(timespec="seconds"),
-            "forced": args.force,
-        },
-    }
+    bucket = parse_s3_url(model.model_data_url, f"model version {model.version}'s ModelDataUrl").bucket
+    dataset = model.dataset or ""
+    if not dataset.startswith(layout.DATASETS_PREFIX):
+        raise TrainingError(
+            f"model version {model.version} records no dataset (datasets/<name>/) to read classes from"
+        )
+    classes = read_classes(s3, bucket, dataset)
+    if job is not None:
+        check_class_count(job, classes)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    forced = (refusal or "it passes the gate") + f"; promoted with --force at {now}" if args.force else None
+    approved = registry.approve(
+        sagemaker,
+        model,
+        f"promoted to stage {args.stage} at {now}"
+        + (f"; forced: {refusal}" if args.force and refusal else ""),
+        forced,
+    )
+    pin = pin_of(args.stage, approved, classes, bucket, now, args.force)
     path = write_pin(args.models_dir, args.stage, pin)
-    print(f"pinned {args.job} ({GATE_METRIC} {format_accuracy(accuracy)}) for stage {args.stage} in {path}")
+    print(
+        f"approved version {approved.version} ({approved.training_job or approved.arn}, {GATE_METRIC} "
+        f"{format_accuracy(approved.validation_accuracy)}) and pinned it for stage {args.stage} in {path}"
+    )
     print(f"next: git commit {shown(path)} && {aws.deploy_command(args.stage)}")
     return 0
 
 
-def check_completed(job: dict[str, Any]) -> None:
-    status = job["TrainingJobStatus"]
-    if status != "Completed":
-        reason = f" ({job['FailureReason']})" if job.get("FailureReason") else ""
+def registered_job(sagemaker: Any, name: str, stage: str, group: str) -> dict[str, Any]:
+    """The stage's training job ``name``, to register: TrainingError when there is none."""
+    job = describe_training_job(sagemaker, name) if layout.is_sagemaker_name(name) else None
+    if job is None:
         raise TrainingError(
-            f"training job {job['TrainingJobName']} is {status}{reason}: only a Completed job can be promoted"
+            f"no version {name} in model package group {group}, and no training job of that name in "
+            f"{aws.region_of(sagemaker)}: list the registry with `python -m training status --stage {stage}`"
         )
+    check_stage("training job", name, tags_of(sagemaker, job["TrainingJobArn"]), stage)
+    return job
 
 
-def check_accuracy(name: str, accuracy: float | None, minimum: float, stage: str, force: bool) -> None:
-    if force or (accuracy is not None and meets_gate(accuracy, minimum)):
+def check_gate(model: RegisteredModel, refusal: str | None, config: StageConfig, force: bool) -> None:
+    if refusal is None or force:
         return
-    if accuracy is None:
-        raise TrainingError(
-            f"training job {name} reported no {GATE_METRIC}, so it cannot be checked against stage "
-            f"{stage}'s minimum {minimum:.4f}: pass --force to promote it anyway"
-        )
     raise TrainingError(
-        f"training job {name} reached {GATE_METRIC} {accuracy:.4f}, below stage {stage}'s minimum "
-        f"{minimum:.4f} (min_validation_accuracy in core/stage_config.py): pass --force to promote it anyway"
+        f"{refusal} of stage {config.name} (min_validation_accuracy in core/stage_config.py): "
+        "pass --force to promote it anyway"
     )
 
 
-def train_channel_uri(job: dict[str, Any]) -> str:
-    for channel in job.get("InputDataConfig", []):
-        if channel.get("ChannelName") == "train":
-            return channel["DataSource"]["S3DataSource"]["S3Uri"]
-    raise TrainingError(f"training job {job['TrainingJobName']} has no train channel to find its dataset by")
+def pin_of(
+    stage: str, model: RegisteredModel, classes: list[dict[str, Any]], bucket: str, now: str, force: bool
+) -> dict[str, Any]:
+    """The pin, from the registry's record of the approved version."""
+    return {
+        "stage": stage,
+        "modelDataUrl": model.model_data_url,
+        "version": model.training_job or f"{model.group}-{model.version}",
+        "classes": classes,
+        "source": {
+            "modelPackageArn": model.arn,
+            "modelPackageVersion": model.version,
+            "trainingJob": model.training_job,
+            "validationAccuracy": model.validation_accuracy,
+            "dataset": aws.s3_url(bucket, model.dataset or ""),
+            "promotedAt": now,
+            "forced": force,
+        },
+    }
 
 
 def check_class_count(job: dict[str, Any], classes: list[dict[str, Any]]) -> None:

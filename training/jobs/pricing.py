@@ -43,7 +43,8 @@ class PriceTable:
             return prices[instance_type]
         except KeyError:
             raise UnknownPrice(
-                f"no {table} price for {instance_type} in training/jobs/{PRICES_FILE.name} (dated {self.date}): "
+                f"no {table} price for {instance_type} in training/jobs/{PRICES_FILE.name} "
+                f"(dated {self.date}): "
                 "add it from https://aws.amazon.com/sagemaker/pricing/"
             ) from None
 
