@@ -356,3 +356,63 @@ def test_files_under_the_multipart_threshold_are_one_put_object(tmp_path, size, 
     if call == "put_object":
         assert s3.calls[0][2:] == (b"x" * size, {SHA256_METADATA: "ab" * 32})
         assert sent == [size]
+
+
+# --- A dry run works offline -------------------------------------------------------------------
+OFFLINE_BUCKET = "<stage dev's data bucket>"
+
+
+def test_dry_run_of_an_undeployed_stage_lists_every_file_and_exits_0(cli_aws, prepared, capsys):
+    status, out, err = run_cli(capsys, "upload", prepared, "--stage", "dev", "--dry-run")
+
+    assert status == 0
+    assert (
+        "cannot compare with S3, so every file is listed: stack DogBreeds-dev-Storage is not deployed" in err
+    )
+    uploads = [line for line in out.splitlines() if line.startswith("would upload")]
+    assert sorted(uploads) == [
+        f"would upload s3://{OFFLINE_BUCKET}/{key}" for key in sorted(local_keys(prepared))
+    ]
+    assert (
+        uploads[-1] == f"would upload s3://{OFFLINE_BUCKET}/{PREFIX}{layout.REPORT_FILE}"
+    )  # the last, as uploaded
+    assert "would delete: unknown, as S3 was not compared" in out
+    assert out.splitlines()[-1].startswith(f"dry run: nothing uploaded or deleted ({len(uploads)} files (")
+    assert out.splitlines()[-1].endswith(
+        f"to upload to s3://{OFFLINE_BUCKET}/{PREFIX} unless already there; not compared with S3)"
+    )
+
+
+def test_dry_run_without_credentials_says_why_it_cannot_compare(fake_aws, prepared, capsys, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookup
+
+    status, out, err = run_cli(capsys, "upload", prepared, "--stage", "dev", "--dry-run")
+
+    assert status == 0
+    assert "cannot compare with S3, so every file is listed: no AWS credentials found" in err
+    assert f"would upload s3://{OFFLINE_BUCKET}/{PREFIX}{layout.REPORT_FILE}" in out
+
+
+def test_dry_run_without_network_says_it_cannot_reach_aws(fake_aws, prepared, capsys, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:  # a local port nothing listens on once the probe closes
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+
+    status, out, err = run_cli(capsys, "upload", prepared, "--stage", "dev", "--dry-run")
+
+    assert status == 0
+    assert "cannot compare with S3, so every file is listed: cannot reach AWS" in err
+    assert "not compared with S3" in out
+
+
+def test_upload_without_dry_run_still_needs_the_stage(cli_aws, prepared, capsys):
+    status, _, err = run_cli(capsys, "upload", prepared, "--stage", "dev")
+
+    assert status == 1
+    assert "stack DogBreeds-dev-Storage is not deployed" in err

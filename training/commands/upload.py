@@ -12,7 +12,7 @@ from training import aws
 from training.commands import options
 from training.console import say
 from training.data.datasets import dataset_name
-from training.data.upload import MIB, MULTIPART_THRESHOLD, Plan, execute, plan_upload
+from training.data.upload import MIB, MULTIPART_THRESHOLD, Plan, execute, offline_plan, plan_upload
 from training.errors import TrainingError
 
 DRY_RUN_LISTED = 20
@@ -44,7 +44,10 @@ def register(subcommands: Any) -> None:
         ),
     )
     parser.add_argument(
-        "--dry-run", action="store_true", help="show what would be uploaded and deleted, change nothing"
+        "--dry-run",
+        action="store_true",
+        help="show what would be uploaded and deleted, change nothing; works offline (without "
+        "AWS access it lists every file, saying that S3 could not be compared)",
     )
     parser.add_argument(
         "--workers", type=options.positive_int, default=16, metavar="N", help="parallel uploads (default: 16)"
@@ -59,15 +62,17 @@ def run(args: argparse.Namespace) -> int:
     report = read_local_report(args.out)
     name = args.dataset or dataset_name(explicit=None, subset=report.get("breeds_subset") is True)
     prefix = layout.dataset_prefix(name)
+    if args.dry_run:
+        plan = dry_run_plan(args.stage, prefix, args.out, args.workers)
+        say(plan.summary())
+        print_dry_run(plan)
+        return 0
     bucket = aws.data_bucket(args.stage)
     s3 = aws.client("s3", max_pool_connections=args.workers * 4)
 
     say(f"comparing {args.out} with s3://{bucket}/{prefix}")
     plan = plan_upload(s3, bucket, prefix, args.out, args.workers)
     say(plan.summary())
-    if args.dry_run:
-        print_dry_run(plan)
-        return 0
     if plan.upload_count or plan.to_delete:
         config = TransferConfig(
             multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=64 * MIB, max_concurrency=4
@@ -76,6 +81,20 @@ def run(args: argparse.Namespace) -> int:
     print(f"dataset {name!r} is complete in s3://{bucket}/{prefix}")
     say(f"next: python -m training train --stage {args.stage} --dataset {name}")
     return 0
+
+
+def dry_run_plan(stage: str, prefix: str, out: Path, workers: int) -> Plan:
+    """The plan compared with the stage's bucket; when the stage is out of reach (no credentials,
+    no network, not deployed), every local file, saying why S3 was not compared."""
+    try:
+        with aws.reported_errors():
+            bucket = aws.data_bucket(stage)
+            s3 = aws.client("s3", max_pool_connections=workers * 4)
+            say(f"comparing {out} with s3://{bucket}/{prefix}")
+            return plan_upload(s3, bucket, prefix, out, workers)
+    except TrainingError as error:
+        say(f"cannot compare with S3, so every file is listed: {error}")
+        return offline_plan(f"<stage {stage}'s data bucket>", prefix, out)
 
 
 def read_local_report(out: Path) -> dict[str, Any]:
@@ -104,4 +123,6 @@ def print_dry_run(plan: Plan) -> None:
         print(f"... and {len(pending) - DRY_RUN_LISTED} more")
     for key in plan.to_delete:  # every one: a deletion is never a surprise
         print(f"would delete s3://{plan.bucket}/{key} (not in the local dataset)")
+    if not plan.compared:
+        print("would delete: unknown, as S3 was not compared (objects the folder no longer has)")
     print(f"dry run: nothing uploaded or deleted ({plan.summary()})")

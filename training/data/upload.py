@@ -57,6 +57,7 @@ class Plan:
     report_is_current: bool = False
     remote_report_exists: bool = False
     to_delete: list[str] = field(default_factory=list)  # keys under prefix the folder does not have
+    compared: bool = True  # False: S3 was out of reach, so every file is listed and none is known there
 
     @property
     def upload_count(self) -> int:
@@ -69,6 +70,11 @@ class Plan:
 
     def summary(self) -> str:
         files = len(self.to_upload) + len(self.unchanged) + 1
+        if not self.compared:
+            return (
+                f"{files} files ({human_bytes(self.upload_bytes)}) to upload to "
+                f"s3://{self.bucket}/{self.prefix} unless already there; not compared with S3"
+            )
         return (
             f"{files} files; {len(self.unchanged) + int(self.report_is_current)} already in "
             f"s3://{self.bucket}/{self.prefix}, {self.upload_count} to upload "
@@ -156,6 +162,22 @@ def plan_upload(s3: Any, bucket: str, prefix: str, root: Path, workers: int) -> 
         else:
             (plan.unchanged if current else plan.to_upload).append(file)
     progress.finish()
+    if plan.report is None:
+        raise TrainingError(f"{root} has no {layout.REPORT_FILE}: it is not a prepared dataset")
+    return plan
+
+
+def offline_plan(bucket: str, prefix: str, root: Path) -> Plan:
+    """Every file of ``root`` to upload, for a dry run that cannot reach S3. The files' digests
+    are left empty: there is nothing to compare them with."""
+    check_dataset_prefix(prefix)
+    plan = Plan(bucket=bucket, prefix=prefix, compared=False)
+    for path in dataset_files(root):
+        file = LocalFile(path, prefix + path.relative_to(root).as_posix(), path.stat().st_size, "", "")
+        if file.key == prefix + layout.REPORT_FILE:
+            plan.report = file
+        else:
+            plan.to_upload.append(file)
     if plan.report is None:
         raise TrainingError(f"{root} has no {layout.REPORT_FILE}: it is not a prepared dataset")
     return plan
