@@ -3,7 +3,8 @@
 The entry point of an API Gateway REST proxy integration (payload v1). ``handler`` is thin: it
 counts the outcome and shapes the proxy response; ``respond`` turns an event into a ``Reply``
 with the request checks of ``predict_request`` and the endpoint call below. No Powertools
-resolver or Tracer: each costs cold-start time this single route does not need.
+resolver or Tracer: each costs cold-start time this single route does not need; logs and metrics
+are written by ``telemetry`` in Powertools' format (see its docstring for why not Powertools).
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
@@ -27,11 +26,13 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from predict_request import ApiError, lowercase_headers, parse_request, validate_top_k
+from telemetry import EmbeddedMetrics, StructuredLogger
 
 from core import api_contract as contract
 
-logger = Logger()
-metrics = Metrics()
+logger = StructuredLogger()
+metrics = EmbeddedMetrics()
+_cold_start = True  # until this container's first invocation
 
 ENDPOINT_CLIENT_CONFIG = Config(
     connect_timeout=contract.ENDPOINT_CONNECT_TIMEOUT_SECONDS,
@@ -61,12 +62,15 @@ SAGEMAKER_INTERNAL_ERROR_CODES = frozenset({"InternalFailure", "InternalDependen
 
 
 # --- Entry point ------------------------------------------------------------------------------
-@logger.inject_lambda_context
-@metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: Any, context: Any) -> dict[str, Any]:
+    global _cold_start
+    cold_start, _cold_start = _cold_start, False
+    logger.set_context(context, cold_start=cold_start)
     reply = respond_safely(event)
-    # Every invocation counts exactly one outcome, so Metrics never flushes empty (and warns).
-    metrics.add_metric(name=reply.outcome, unit=MetricUnit.Count, value=1)
+    if cold_start:
+        metrics.cold_start(getattr(context, "function_name", ""))
+    metrics.add_count(reply.outcome)  # every invocation counts exactly one outcome
+    metrics.flush()
     return proxy_response(reply, lowercase_headers(event).get("origin"))
 
 
