@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import pytest
-from cli_aws_helpers import IMAGE_URI, TRAINING_IMAGES, moto_client, put_uploaded_dataset, run_cli
+from cli_aws_helpers import (
+    IMAGE_URI,
+    TRAINING_IMAGES,
+    create_training_job,
+    moto_client,
+    put_uploaded_dataset,
+    run_cli,
+)
 
 from core import layout
 from core.hyperparameters import DEFAULTS
 from core.layout import input_channels
 from training import aws
+
+GROUP = f"{layout.APP_NAME}-dev"  # the stand-in Training stack's ModelPackageGroupName output
 
 
 def tuning_job(name=None):
@@ -175,12 +184,37 @@ def test_tune_refuses_without_yes_when_stdin_is_not_a_terminal(subset, capsys):
     )
 
 
-def test_tune_wait_prints_the_best_training_job(subset, capsys):
+def test_tune_wait_registers_the_best_training_job_through_the_gate(subset, capsys):
     # moto completes a tuning job at once, with a placeholder best job scoring 1
+    create_training_job(subset, "FakeTrainingJobName", accuracy=0.9, dataset=layout.SUBSET_DATASET_NAME)
+    sagemaker = moto_client("sagemaker")
+    sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+
     status, out, _ = tune(capsys, "--wait", "--poll-seconds", "0")
 
+    [version] = sagemaker.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]
+    package = sagemaker.describe_model_package(ModelPackageName=version["ModelPackageArn"])
     assert status == 0
     assert "best training job: FakeTrainingJobName validation:accuracy=1.0000" in out
+    assert f"registered FakeTrainingJobName as version 1 of {GROUP}" in out
+    assert package["ModelApprovalStatus"] == "PendingManualApproval"
+    assert package["CustomerMetadataProperties"] == {
+        "trainingJob": "FakeTrainingJobName",
+        "dataset": layout.dataset_prefix(layout.SUBSET_DATASET_NAME),
+        "validationAccuracy": "0.9",
+    }
+
+
+def test_tune_wait_does_not_register_a_best_job_below_the_gate(subset, capsys):
+    create_training_job(subset, "FakeTrainingJobName", accuracy=0.3, dataset=layout.SUBSET_DATASET_NAME)
+    sagemaker = moto_client("sagemaker")
+    sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+
+    status, _, err = tune(capsys, "--wait", "--poll-seconds", "0")
+
+    assert status == 1
+    assert "training job FakeTrainingJobName reached validation:accuracy 0.3000, below the minimum" in err
+    assert sagemaker.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"] == []
 
 
 def test_tune_isolates_every_training_job_from_the_network(subset, capsys):

@@ -6,14 +6,16 @@ import argparse
 from typing import Any
 
 from core import layout
+from core.accuracy_gate import GATE_METRIC
+from core.model_package import RegisteredModel
 from training import aws
 from training.commands import options
 from training.console import confirm, say
 from training.data import datasets
 from training.errors import TrainingError
-from training.evaluation.metrics import GATE_METRIC
-from training.jobs import pricing
+from training.jobs import pricing, registry
 from training.jobs.follow import best_job, follow_tuning
+from training.jobs.stage_jobs import describe_training_job
 from training.jobs.tuning import Budget, tuning_job_name, tuning_request
 
 MAX_TRAINING_JOBS = 500  # SageMaker's limit per tuning job
@@ -55,7 +57,10 @@ def register(subcommands: Any) -> None:
     )
     options.add_yes(parser)
     parser.add_argument(
-        "--wait", action="store_true", help="follow the tuning job and print the best training job"
+        "--wait",
+        action="store_true",
+        help="follow the tuning job, then register its best training job in the stage's model registry "
+        "if it passes the data check and the accuracy gate (exit 1 if not)",
     )
     options.add_poll_seconds(parser)
     parser.set_defaults(run=run)
@@ -67,7 +72,11 @@ def run(args: argparse.Namespace) -> int:
     budget = budget_of(args, config)
     name = datasets.dataset_name(explicit=args.dataset, subset=not args.full_dataset)
     outputs = aws.required_outputs(
-        args.stage, "Training", layout.OUTPUT_TRAINING_ROLE, layout.OUTPUT_ALGORITHM_IMAGE
+        args.stage,
+        "Training",
+        layout.OUTPUT_TRAINING_ROLE,
+        layout.OUTPUT_ALGORITHM_IMAGE,
+        layout.OUTPUT_MODEL_PACKAGE_GROUP,
     )
     s3 = aws.client("s3")
     dataset = datasets.find_uploaded(s3, aws.data_bucket(args.stage), name, args.stage)
@@ -101,8 +110,19 @@ def run(args: argparse.Namespace) -> int:
     if best is None:
         raise TrainingError(f"tuning job {job_name} completed without a best training job")
     print(f"best training job: {best[0]} {GATE_METRIC}={best[1]:.4f}")
-    say(f"next: python -m training promote {best[0]} --stage {args.stage}")
+    model = register_best(sagemaker, s3, best[0], outputs[layout.OUTPUT_MODEL_PACKAGE_GROUP], config)
+    print(f"registered {best[0]} as version {model.version} of {model.group}")
+    say(f"next: python -m training promote {model.version} --stage {args.stage}")
     return 0
+
+
+def register_best(sagemaker: Any, s3: Any, name: str, group: str, config: Any) -> RegisteredModel:
+    """The best job goes through the same data check and accuracy gate as the training workflow's
+    jobs, into the stage's model registry (not approved: `promote` does that)."""
+    job = describe_training_job(sagemaker, name)
+    if job is None:
+        raise TrainingError(f"the tuning job's best training job {name} cannot be found in SageMaker")
+    return registry.register_training_job(sagemaker, s3, job=job, group=group, config=config)
 
 
 def budget_of(args: argparse.Namespace, config: Any) -> Budget:
