@@ -102,3 +102,19 @@ def predictions_for(
     """Confident predictions for every listed image: right, except ``wrong`` (image -> predicted id)."""
     wrong = wrong or {}
     return {image: one_hot(wrong.get(image, class_id), classes) for image, class_id in listed.items()}
+
+
+def to_recordio(lst_root: Path, rec_root: Path) -> dict[str, str]:
+    """What ``prepare --format recordio`` makes of an lst dataset's validation part: classes.json and
+    validation.rec/.idx (record N is the list's line N). Returns extracted name (``N.jpg``) -> lst path."""
+    from training.data.recordio import RecordWriter
+
+    rec_root.mkdir(parents=True)
+    (rec_root / "classes.json").write_bytes((lst_root / "classes.json").read_bytes())
+    names = {}
+    with RecordWriter(rec_root / "validation.rec", rec_root / "validation.idx") as writer:
+        for line in (lst_root / "validation.lst").read_text(encoding="utf-8").splitlines():
+            index, class_id, relative = line.split("\t")
+            writer.write_image(int(index), float(class_id), (lst_root / "validation" / relative).read_bytes())
+            names[f"{index}.jpg"] = relative
+    return names

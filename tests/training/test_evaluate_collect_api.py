@@ -1,4 +1,4 @@
-"""``evaluate --api URL --lists OUT``: predictions from a stand-in API on 127.0.0.1."""
+"""``evaluate api --url URL --lists OUT``: predictions from a stand-in API on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def collect(capsys, url, lists, predictions, *extra):
     return run_cli(
         capsys,
         "evaluate",
-        "--api",
+        "api",
+        "--url",
         url,
         "--api-key",
         "test-key",
@@ -122,7 +123,7 @@ def test_api_serving_another_model_than_the_job_stops_the_run(lists, predictions
 def test_job_names_the_default_predictions_path(lists, capsys):
     with serving(StandInApi()) as url:
         status, out, _ = run_cli(
-            capsys, "evaluate", "--api", url, "--lists", lists, "--job", JOB, "--collect-only"
+            capsys, "evaluate", "api", "--url", url, "--lists", lists, "--job", JOB, "--collect-only"
         )
 
     assert status == 0

@@ -33,7 +33,9 @@ def test_rerun_after_a_torn_last_line_predicts_that_image_again_and_leaves_a_loa
 
     with serving(api) as url:
         status, _, _ = run_cli(
-            capsys, "evaluate", "--api", url, "--lists", lists, "--predictions", predictions, "--collect-only"
+            capsys,
+            *("evaluate", "api", "--url", url, "--lists", lists),
+            *("--predictions", predictions, "--collect-only"),
         )
 
     assert status == 0

@@ -1,4 +1,4 @@
-"""``evaluate --job --stage``: Batch Transform requests, outputs into the cache, resuming, refusals.
+"""``evaluate transform --job --stage``: Batch Transform requests, outputs into the cache, resuming, refusals.
 
 moto answers the SageMaker calls; ``TransformSimulator`` plays the transform itself (see
 ``evaluate_collect_helpers``).
@@ -51,7 +51,7 @@ def sagemaker_side(evaluated, monkeypatch):
 
 
 def collect(capsys, *extra):
-    return run_cli(capsys, "evaluate", "--job", JOB, "--stage", "dev", "--collect-only", *extra)
+    return run_cli(capsys, "evaluate", "transform", "--job", JOB, "--stage", "dev", "--collect-only", *extra)
 
 
 def cached() -> dict[str, list[float]]:
@@ -244,7 +244,7 @@ def test_ctrl_c_while_waiting_says_the_transform_keeps_running_and_how_to_stop_i
 def test_default_run_analyses_the_predictions_and_prints_the_headline_numbers(
     evaluated, sagemaker_side, capsys
 ):
-    status, out, _ = run_cli(capsys, "evaluate", "--job", JOB, "--stage", "dev")
+    status, out, _ = run_cli(capsys, "evaluate", "transform", "--job", JOB, "--stage", "dev")
 
     report = Path("evaluation") / JOB / "report"
     assert status == 0

@@ -27,35 +27,54 @@ def usage_error(capsys, *argv) -> tuple[int, str]:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--api", API_URL, "--job", JOB], "--api needs --lists OUT"),
+        ([], "the following arguments are required: SOURCE"),
         (
-            ["--lists", "out"],
-            "pass --job JOB --stage S to collect predictions, or --lists OUT --predictions FILE",
+            ["--job", JOB, "--stage", "dev"],
+            f"argument SOURCE: invalid choice: '{JOB}' "
+            "(choose from 'transform', 'api', 'local', 'predictions')",
         ),
-        (["--job", JOB], "--job needs --stage S"),
-        (["--predictions", "p.jsonl"], "analysing --predictions needs --lists OUT"),
+        (["transform", "--job", JOB], "the following arguments are required: --stage"),
+        (["api", "--url", API_URL, "--job", JOB], "the following arguments are required: --lists"),
+        (["predictions", "--lists", "out"], "the following arguments are required: --predictions"),
         (
-            ["--job", JOB, "--stage", "dev", "--api-key", "k"],
-            "--api-key and --concurrency apply only with --api",
+            ["transform", "--job", JOB, "--stage", "dev", "--api-key", "k"],
+            "unrecognized arguments: --api-key",
         ),
-        (["--lists", "out", "--predictions", "p.jsonl", "--stage", "dev"], "apply only when collecting"),
+        (["predictions", "--lists", "out", "--predictions", "p.jsonl", "--stage", "dev"], "unrecognized"),
         (
-            ["--api", API_URL, "--lists", "out", "--job", JOB, "--instance-type", "ml.m5.xlarge"],
-            "does not apply",
+            ["api", "--url", API_URL, "--lists", "out", "--job", JOB, "--instance-type", "ml.m5.xlarge"],
+            "unrecognized arguments: --instance-type ml.m5.xlarge",
         ),
-        (["--job", JOB, "--stage", "dev", "--collect-only", "--compare", "m.json"], "--collect-only skips"),
-        (["--api", "ftp://example.com", "--lists", "out", "--job", JOB], "--api: not an http(s) URL"),
+        (["local", "--model", "m.tar.gz", "--lists", "out", "--url", API_URL], "unrecognized arguments"),
+        (["predictions", "--lists", "out", "--predictions", "p", "--collect-only"], "unrecognized"),
+        (
+            ["transform", "--job", JOB, "--stage", "dev", "--collect-only", "--compare", "m.json"],
+            "--collect-only skips",
+        ),
+        (["api", "--url", "ftp://example.com", "--lists", "out", "--job", JOB], "--url: not an http(s) URL"),
+        (["api", "--url", API_URL, "--lists", "out"], "no --job: pass --job JOB or --predictions FILE"),
+        (
+            ["local", "--model", "model.tar.gz", "--lists", "out"],
+            "--model model.tar.gz names no training job: pass --job JOB or --predictions FILE",
+        ),
+        (["local", "--model", "m.tar.gz", "--lists", "out", "--batch-size", "0"], "expected a whole number"),
     ],
     ids=[
+        "no-source",
+        "the-old-form",
+        "transform-without-stage",
         "api-without-lists",
-        "neither-job-nor-predictions",
-        "job-without-stage",
-        "predictions-without-lists",
-        "api-key-without-api",
-        "stage-when-not-collecting",
-        "instance-type-with-api",
+        "analysis-without-predictions",
+        "api-key-for-transform",
+        "stage-for-analysis",
+        "instance-type-for-api",
+        "url-for-local",
+        "collect-only-for-analysis",
         "collect-only-with-compare",
         "api-not-http",
+        "api-without-a-place-for-predictions",
+        "local-file-without-a-place-for-predictions",
+        "local-batch-size-zero",
     ],
 )
 def test_wrong_combinations_are_usage_errors(capsys, argv, message):
@@ -67,20 +86,41 @@ def test_wrong_combinations_are_usage_errors(capsys, argv, message):
 
 def test_a_missing_comparison_file_is_refused_before_collecting(capsys, tmp_path):
     status, _, err = run_cli(
-        capsys, "evaluate", "--job", JOB, "--stage", "dev", "--compare", tmp_path / "missing.json"
+        capsys,
+        "evaluate",
+        "transform",
+        "--job",
+        JOB,
+        "--stage",
+        "dev",
+        "--compare",
+        tmp_path / "missing.json",
     )
 
     assert status == 1
     assert "does not exist: pass an earlier run's metrics.json" in err
 
 
-def test_help_explains_both_ways_of_collecting_with_examples(capsys):
+def test_help_names_every_source_with_examples(capsys):
     with pytest.raises(SystemExit):
         main(["evaluate", "--help"])
     out = capsys.readouterr().out
 
-    assert "Batch Transform" in out and "--api URL --lists OUT" in out
-    assert "python -m training evaluate --lists OUT --predictions" in out
+    assert all(f"  {source}  " in out for source in ("transform", "api", "local"))
+    assert "  predictions\n" in out
+    assert "python -m training evaluate transform --job" in out
+    assert "python -m training evaluate local --model" in out
+    assert "python -m training evaluate predictions --lists OUT --predictions" in out
+
+
+@pytest.mark.parametrize("source", ["transform", "api", "local", "predictions"])
+def test_each_source_has_its_own_help_with_examples(capsys, source):
+    with pytest.raises(SystemExit):
+        main(["evaluate", source, "--help"])
+    out = capsys.readouterr().out
+
+    assert f"usage: python -m training evaluate {source} " in out
+    assert f"examples:\n  python -m training evaluate {source} " in out
 
 
 def test_offline_analysis_needs_no_aws_and_never_imports_boto3(tmp_path):
@@ -91,7 +131,8 @@ def test_offline_analysis_needs_no_aws_and_never_imports_boto3(tmp_path):
     )
     script = (
         "import sys; from training.cli import main; "
-        f"status = main(['evaluate', '--lists', {str(lists)!r}, '--predictions', {str(predictions)!r}]); "
+        f"status = main(['evaluate', 'predictions', '--lists', {str(lists)!r}, "
+        f"'--predictions', {str(predictions)!r}]); "
         "print('boto3 imported' if 'boto3' in sys.modules else 'no boto3'); sys.exit(status)"
     )
     environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}

@@ -118,7 +118,7 @@ def recordio_job(cli_dev, tmp_path, monkeypatch):
 
 def test_batch_transform_reads_the_images_taken_out_of_the_rec(recordio_job, capsys) -> None:
     deployed, simulator = recordio_job
-    status, out, err = run_cli(capsys, "evaluate", "--job", JOB, "--stage", "dev")
+    status, out, err = run_cli(capsys, "evaluate", "transform", "--job", JOB, "--stage", "dev")
     assert status == 0, err
     source = simulator.requests("CreateTransformJob")[0]["TransformInput"]["DataSource"]["S3DataSource"]
     prefix = f"{layout.TRAINING_OUTPUT_PREFIX}{JOB}/evaluation/validation-images/"

@@ -1,4 +1,4 @@
-"""What both ways of collecting predictions share: the cache they append to, and their progress line.
+"""What every way of collecting predictions shares: the cache they append to, and their progress line.
 
 The cache is ``evaluation_data``'s JSON lines file. A run predicts only the validation images the
 cache does not hold yet, and appends each prediction as it arrives, so an interrupted run loses
@@ -7,13 +7,14 @@ nothing and the next one resumes where it stopped.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TextIO, TypeVar
 
-from training.console import Progress
+from training.console import Progress, is_terminal, say
 from training.errors import TrainingError
 from training.evaluation.data import ValidationSet, done_images, repair_torn_tail
 
@@ -56,6 +57,19 @@ def pending_images(validation: ValidationSet, predictions_path: Path) -> list[st
     return [image for image in validation.images if image not in done]
 
 
+def announce_pending(validation: ValidationSet, predictions_path: Path, how: str) -> list[str]:
+    """``pending_images``, after saying how many there are, how many the cache holds and ``how``
+    they will be predicted."""
+    pending = pending_images(validation, predictions_path)
+    total = len(validation.images)
+    if pending:
+        cached = f" ({total - len(pending)} already in {predictions_path})" if len(pending) < total else ""
+        say(f"predicting {len(pending)} of {total} validation images{cached} with {how}")
+    else:
+        say(f"all {total} validation images already have a prediction in {predictions_path}")
+    return pending
+
+
 @contextmanager
 def appending(predictions_path: Path) -> Iterator[IO[str]]:
     """The cache opened for appending, after dropping a line an interruption cut short."""
@@ -70,20 +84,36 @@ def appending(predictions_path: Path) -> Iterator[IO[str]]:
 
 
 class ImageProgress(Progress):
-    """``predicted 120/4116 images, 2 failed``: the console's progress line counting images.
-    Called from one thread (the one appending to the cache)."""
+    """``predicted 120/4116 images, 2 failed``: the console's progress counting images. Called from
+    one thread (the one appending to the cache).
 
-    def __init__(self, verb: str, images: int, stream: TextIO | None = None) -> None:
-        super().__init__(verb, images, 0, stream)
+    With ``rate``, a terminal's bar also shows the images per second so far (a log's lines carry the
+    rate already, as ``1.5/s``), and so does the last line."""
+
+    def __init__(self, verb: str, images: int, stream: TextIO | None = None, *, rate: bool = False) -> None:
+        self.show_rate = rate
+        self.started = time.monotonic()
+        self.done = False
         self.failed = 0
+        super().__init__(verb, images, 0, stream, unit="images")
 
     def image_failed(self) -> None:
         self.failed += 1
         self.file_done()
 
+    def finish(self) -> None:
+        self.done = True
+        super().finish()
+
+    def images_per_second(self) -> float:
+        return self.files_done / max(time.monotonic() - self.started, 1e-9)
+
     def line(self) -> str:
         failed = f", {self.failed} failed" if self.failed else ""
-        return f"{self.verb} {self.files_done}/{self.files} images{failed}"
+        text = f"{self.verb} {self.files_done}/{self.files} images{failed}"
+        if self.show_rate and self.files_done and (self.done or is_terminal(self.stream)):
+            text += f", {self.images_per_second():.2f} images/s"
+        return text
 
 
 @contextmanager

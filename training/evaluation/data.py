@@ -182,7 +182,9 @@ def load_predictions(path: Path, validation: ValidationSet) -> dict[str, list[fl
     image the list does not have, or a probability vector of the wrong length.
     """
     if not path.is_file() or path.stat().st_size == 0:
-        raise TrainingError(f"{path} is empty or missing: collect predictions with `evaluate --job` first")
+        raise TrainingError(
+            f"{path} is empty or missing: collect predictions with `evaluate transform|api|local` first"
+        )
     predictions: dict[str, list[float]] = {}
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
@@ -211,21 +213,22 @@ def parse_line(line: str, where: str) -> tuple[str, list[float]]:
     except ValueError:
         raise TrainingError(f"{where}: not a JSON object; the file may be cut short") from None
     image = record.get("image") if isinstance(record, dict) else None
-    probabilities = record.get("probabilities") if isinstance(record, dict) else None
-    if not isinstance(image, str) or not _is_probability_list(probabilities):
+    probabilities = _probability_list(record.get("probabilities")) if isinstance(record, dict) else None
+    if not isinstance(image, str) or probabilities is None:
         raise TrainingError(f'{where}: expected {{"image": "<path>", "probabilities": [numbers]}}')
-    return image, [float(p) for p in probabilities]
+    return image, probabilities
 
 
-def _is_probability_list(value: Any) -> bool:
-    """A non-empty list of finite numbers (not booleans). Their sum is finite only when each is:
-    ``inf - inf`` and ``nan`` stay non-finite, and probabilities are far from overflowing."""
-    return (
-        isinstance(value, list)
-        and bool(value)
-        and set(map(type, value)) <= NUMBER_TYPES
-        and math.isfinite(sum(value))
-    )
+def _probability_list(value: Any) -> list[float] | None:
+    """``value`` as floats if it is a non-empty list of finite numbers (not booleans), else None.
+    Their sum is finite only when each is: ``inf - inf`` and ``nan`` stay non-finite, and
+    probabilities are far from overflowing. A list of floats only (the usual) is not copied."""
+    if not isinstance(value, list) or not value:
+        return None
+    types = set(map(type, value))
+    if not types <= NUMBER_TYPES or not math.isfinite(sum(value)):
+        return None
+    return value if types == {float} else [float(p) for p in value]
 
 
 def done_images(path: Path) -> set[str]:

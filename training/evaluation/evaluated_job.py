@@ -1,4 +1,4 @@
-"""The training job ``evaluate --job`` evaluates: checked, with its model, its validation images in
+"""The training job ``evaluate transform --job`` evaluates: checked, with its model, its validation images in
 S3 and the names and places its evaluation uses."""
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def validation_channel_uri(job: dict[str, Any]) -> str:
             raise TrainingError(
                 f"training job {name} read its validation data from {uri}, which is neither a "
                 f"{VALIDATION_IMAGES} prefix of images nor a {layout.record_file('validation')}: "
-                "evaluate through the API with --api and --lists OUT"
+                "evaluate with `evaluate local --model` or `evaluate api`, and --lists OUT"
             )
     raise TrainingError(f"training job {name} has no validation channel to evaluate on")
 

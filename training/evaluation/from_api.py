@@ -1,4 +1,4 @@
-"""Predictions from the deployed API (``evaluate --api URL``): the local validation images, a few
+"""Predictions from the deployed API (``evaluate api --url URL``): the local validation images, a few
 at a time, through ``client.api.predict`` and its retries on 429/503 (honouring ``Retry-After``).
 
 Each answer asks for every class (``topK`` = the class count) and becomes the probability vector
@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 from client.api import DEFAULT_TIMEOUT_SECONDS, MAX_RETRIES, ApiError, predict
 from client.images import ImageError, prepare_image
 from training.console import say
 from training.errors import TrainingError
+from training.evaluation import collection
 from training.evaluation.collection import ImageProgress, in_threads
-from training.evaluation.data import ValidationSet, append_predictions
+from training.evaluation.data import ValidationSet, append_predictions, load_validation_set
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,25 @@ class ApiTarget:
     expected_model: str | None
     concurrency: int
     timeout: float = DEFAULT_TIMEOUT_SECONDS
+
+
+def collect(target: ApiTarget, lists: Path, predictions: Path) -> None:
+    """Predict the images of ``lists`` the cache at ``predictions`` lacks through the API.
+
+    Raises ``TrainingError`` when some images failed (after caching all the others)."""
+    validation = load_validation_set(lists, extract_to=collection.dataset_cache_dir(predictions))
+    how = f"{target.url}, {target.concurrency} at a time"
+    pending = collection.announce_pending(validation, predictions, how)
+    if not pending:
+        return
+    with collection.appending(predictions) as cache:
+        failures = collect_from_api(target, validation, pending, cache)
+    if failures:
+        raise TrainingError(
+            f"{len(failures)} of {len(pending)} images failed (see above) and have no prediction: run the "
+            "same command again to retry only those, or analyse what was collected with "
+            f"`python -m training evaluate predictions --lists {lists} --predictions {predictions}`"
+        )
 
 
 def collect_from_api(
@@ -104,7 +125,7 @@ def check_model(answer: dict[str, Any], target: ApiTarget) -> None:
     if target.expected_model is not None and model != target.expected_model:
         raise TrainingError(
             f"the API at {target.url} serves model {model}, not {target.expected_model}: evaluate "
-            f"--job {model}, or promote and deploy {target.expected_model} first"
+            f"with --job {model}, or promote and deploy {target.expected_model} first"
         )
 
 

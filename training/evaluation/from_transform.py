@@ -1,4 +1,4 @@
-"""Predictions by SageMaker Batch Transform (``evaluate --job JOB --stage S``): the job's own model
+"""Predictions by SageMaker Batch Transform (``evaluate transform --job JOB --stage S``): the job's own model
 over its validation images in S3, on one instance for as long as that takes, with no endpoint.
 
 What it makes, and where:
@@ -20,14 +20,17 @@ import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, Any
 
 from core import layout
+from training import aws
 from training.aws import error_code, s3_url
 from training.console import say
 from training.errors import TrainingError
+from training.evaluation import collection, evaluated_job
 from training.evaluation.collection import ImageProgress, in_threads
-from training.evaluation.data import append_predictions
+from training.evaluation.data import append_predictions, load_validation_set
 from training.evaluation.evaluated_job import TrainedModel, split_s3_uri
 from training.jobs.follow import one_line
 from training.jobs.stage_jobs import is_not_found
@@ -48,6 +51,51 @@ def pause(seconds: float) -> None:
 class TransformSettings:
     stage: str
     instance_type: str
+
+
+@dataclass(frozen=True)
+class TransformRequest:
+    """What ``evaluate transform`` was asked: the job, its stage and instance, where the cache goes, and
+    the prepared dataset on disk when there is one (else the job's own lists are downloaded)."""
+
+    job: str
+    settings: TransformSettings
+    predictions: Path
+    lists: Path | None = None
+
+
+def collect(request: TransformRequest) -> tuple[Path, str | None]:
+    """Predictions by Batch Transform; returns the folder with the lists the analysis reads, and the
+    dataset's name when its lists were downloaded (a local folder's own name serves otherwise).
+
+    A RecordIO job's validation images are taken out of the ``.rec`` (local with ``lists``, else
+    downloaded) and uploaded next to its evaluation outputs, where the transform reads them."""
+    with aws.reported_errors():
+        sagemaker = aws.client("sagemaker")
+        s3 = aws.client("s3", max_pool_connections=FETCH_WORKERS)
+        stage = request.settings.stage
+        role = aws.stack_outputs(stage, "Training").get(layout.OUTPUT_TRAINING_ROLE)
+        model = evaluated_job.trained_model(sagemaker, request.job, stage, role)
+        extract_to = collection.dataset_cache_dir(request.predictions)
+        dataset_name = None
+        if request.lists is not None:
+            lists_dir, validation = request.lists, load_validation_set(request.lists, extract_to=extract_to)
+        else:
+            validation = evaluated_job.download_validation_set(s3, model, extract_to)
+            recordio = model.validation_records is not None
+            lists_dir = extract_to / evaluated_job.RECORDIO_SOURCE if recordio else extract_to
+            dataset_name = model.dataset_name
+        evaluated_job.check_class_count(model, validation)
+        how = f"{request.job}'s model by Batch Transform"
+        pending = collection.announce_pending(validation, request.predictions, how)
+        if pending and model.validation_records is not None:
+            evaluated_job.upload_extracted_images(s3, model, validation, pending)
+        if pending:
+            collector = TransformCollector(sagemaker, s3, model, request.settings)
+            with collection.appending(request.predictions) as cache:
+                whole_set = len(pending) == len(validation.images)
+                collector.collect(pending, len(validation.class_names), whole_set, cache)
+    return lists_dir, dataset_name
 
 
 class TransformCollector:
