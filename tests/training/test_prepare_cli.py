@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from prepare_trees import TREE_FOLDERS
 
+from core.breeds import STANFORD_DOGS_FOLDERS, split_folder
 from training.cli import main
+from training.data.prepare import missing_stanford_breeds
 
 
 def test_prepare_returns_0_and_prints_a_summary(stanford_tree, tmp_path, capsys):
@@ -108,3 +112,46 @@ def test_split_options_are_mutually_exclusive(stanford_tree, tmp_path, capsys):
         )
     assert exit_info.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+# --- A partial tree is a subset, said so ----------------------------------------------------------
+def test_partial_tree_is_prepared_as_a_subset_naming_what_is_missing(stanford_tree, tmp_path, capsys):
+    status = main(["prepare", str(stanford_tree), "--out", str(tmp_path / "out"), "--workers", "1"])
+    captured = capsys.readouterr()
+
+    assert status == 0
+    images = stanford_tree / "Images"
+    assert (
+        f"note: {images} holds 4 of the 120 Stanford Dogs breeds, so this prepares a 4-breed subset, "
+        "not the whole dataset. Missing: 116 breeds (Japanese spaniel, Maltese dog, Pekinese, Shih-Tzu, "
+        "Blenheim spaniel, ...; all in report.json's missing_breeds)."
+    ) in captured.err
+    assert captured.out.splitlines()[-1] == (
+        "a subset: 116 of the 120 Stanford Dogs breeds are not in the images folder "
+        "(report.json's missing_breeds)"
+    )
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["breeds_subset"] is True
+    assert len(report["missing_breeds"]) == 116
+    assert "Japanese spaniel" in report["missing_breeds"]
+    assert not {split_folder(folder)[1] for folder in TREE_FOLDERS} & set(report["missing_breeds"])
+
+
+def test_breeds_chosen_on_purpose_get_no_note(stanford_tree, tmp_path, capsys):
+    main(["prepare", str(stanford_tree), "--out", str(tmp_path / "out"), "--workers", "1", "--breeds", "3"])
+
+    assert "note:" not in capsys.readouterr().err
+
+
+def test_whole_stanford_set_misses_nothing():
+    assert missing_stanford_breeds(list(STANFORD_DOGS_FOLDERS)) == []
+
+
+def test_tree_of_other_breed_folders_is_not_called_a_stanford_subset():
+    assert missing_stanford_breeds([STANFORD_DOGS_FOLDERS[0], "n09999999-Wolfdog"]) == []
+
+
+def test_missing_breeds_are_in_class_order():
+    present = list(STANFORD_DOGS_FOLDERS[1:119])
+
+    assert missing_stanford_breeds(present) == [STANFORD_DOGS_FOLDERS[0], STANFORD_DOGS_FOLDERS[119]]

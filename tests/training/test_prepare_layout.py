@@ -125,7 +125,7 @@ def test_report_counts_match_the_lists(prepared):
     for record in report["classes"]:
         for split in SPLITS:
             assert record[split] == sum(1 for _, class_id, _ in lists[split] if class_id == record["id"])
-    assert (report["format"], report["seed"], report["breeds_subset"]) == ("lst", 0, False)
+    assert (report["format"], report["seed"]) == ("lst", 0)
 
 
 def test_images_dir_may_be_the_images_folder_or_the_folder_holding_it(prepared, images_dir, tmp_path):

@@ -23,7 +23,10 @@ re-encoded file with the reason. The same inputs and --seed give byte-identical 
 
 The default split is the blog's: per breed, a shuffle with the seed and round(n x fraction)
 images (at least 1) to validation. OUT must be new, empty, or an earlier prepare output, which is
-replaced only once the new dataset is complete."""
+replaced only once the new dataset is complete.
+
+A tree with only some of the 120 breeds (a partial extract of images.tar) is prepared as a
+subset: a note names the missing breeds, and report.json marks it breeds_subset and lists them."""
 EPILOG = """\
 examples:
   python -m training prepare ~/data/stanford-dogs --out ~/data/prepared

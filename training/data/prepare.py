@@ -13,22 +13,25 @@ import difflib
 import json
 import os
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from core.breeds import classes_from_folders, split_folder
+from core.breeds import STANFORD_DOGS_FOLDERS, classes_from_folders, split_folder
 from core.layout import (
     CLASSES_FILE,
     FORMATS,
     REPORT_FILE,
     SPLITS,
+    SUBSET_DATASET_NAME,
     Format,
     image_dir,
     index_file,
     list_file,
     record_file,
 )
+from training.console import say
 from training.data.dataset_writers import write_image_folder, write_list, write_records
 from training.data.images import CONVERT, SKIP, inspect_image, output_name
 from training.data.output_dir import check_output_location, check_replaceable, staged_output
@@ -41,6 +44,7 @@ DEFAULT_RESIZE = 256
 FOLDER_EXAMPLE = "'<wnid>-<Breed_name>', for example 'n02110185-Siberian_husky'"
 
 Split = StratifiedSplit | KFoldSplit | OfficialSplit
+MISSING_NAMED = 5  # missing breeds named in the warning; report.json lists them all
 BreedChoice = int | tuple[str, ...] | None  # a number of breeds drawn with the seed, or names
 
 
@@ -92,6 +96,9 @@ def prepare(options: PrepareOptions) -> dict[str, Any]:
     check_output_location(images_dir, out)
     check_replaceable(out)
     all_folders, skipped = scan_breed_folders(images_dir)
+    missing = missing_stanford_breeds(all_folders)
+    if missing and options.breeds is None:
+        say(partial_tree_warning(images_dir, len(all_folders), missing))
     folders = select_breeds(all_folders, options.breeds, options.seed)
     with Workers(options.workers) as workers:
         images, unusable = check_images(images_dir, folders, workers)
@@ -103,7 +110,7 @@ def prepare(options: PrepareOptions) -> dict[str, Any]:
         listed = {entry.image for split_entries in entries.values() for entry in split_entries}
         unassigned = getattr(options.split, "unassigned_reason", "assigned to no split")
         skipped += unusable + [skip(f"{i.folder}/{i.name}", unassigned) for i in images if i not in listed]
-        report = build_report(options, folders, len(all_folders), entries, skipped)
+        report = build_report(options, folders, len(all_folders), entries, skipped, missing)
         with staged_output(out) as staging:
             write_text(staging / CLASSES_FILE, classes_from_folders(folders))
             for split, split_entries in entries.items():
@@ -145,6 +152,26 @@ def scan_breed_folders(images_dir: Path) -> tuple[list[str], list[dict[str, str]
             f"Stanford Dogs' {IMAGES_SUBDIR}/ folder with one folder per breed ({FOLDER_EXAMPLE})"
         )
     return folders, skipped
+
+
+def missing_stanford_breeds(folders: list[str]) -> list[str]:
+    """The Stanford Dogs breed folders that a tree of Stanford Dogs folders lacks, in class order;
+    none for the whole set, or for a tree holding other folders too (another dataset)."""
+    present = set(folders)
+    if not present <= set(STANFORD_DOGS_FOLDERS):
+        return []
+    return [folder for folder in STANFORD_DOGS_FOLDERS if folder not in present]
+
+
+def partial_tree_warning(images_dir: Path, found: int, missing: list[str]) -> str:
+    names = [split_folder(folder)[1] for folder in missing]
+    examples = ", ".join(names[:MISSING_NAMED]) + (", ..." if len(names) > MISSING_NAMED else "")
+    return (
+        f"note: {images_dir} holds {found} of the {len(STANFORD_DOGS_FOLDERS)} Stanford Dogs breeds, so "
+        f"this prepares a {found}-breed subset, not the whole dataset. Missing: {len(missing)} breeds "
+        f"({examples}; all in report.json's missing_breeds). For the whole dataset, extract all of "
+        f"images.tar; `upload` names a subset {SUBSET_DATASET_NAME}, and --breeds picks one on purpose."
+    )
 
 
 def _breed_key(text: str) -> str:
@@ -240,7 +267,9 @@ def build_report(
     folders_found: int,
     entries: dict[str, list[Entry]],
     skipped: list[dict[str, str]],
+    missing: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """``missing``: the Stanford Dogs breed folders the images folder lacks (a partial tree)."""
     classes = classes_from_folders(folders)
     for record in classes:
         for split in SPLITS:
@@ -257,7 +286,8 @@ def build_report(
     if options.format == "recordio":
         report["resize"] = options.resize
     return report | {
-        "breeds_subset": len(folders) < folders_found,
+        "breeds_subset": len(folders) < folders_found or bool(missing),
+        "missing_breeds": [split_folder(folder)[1] for folder in missing],
         "classes": classes,
         "totals": {
             **{split: len(entries[split]) for split in SPLITS},
@@ -297,8 +327,15 @@ def write_split(
 
 def summary(report: dict[str, Any], out: Path) -> str:
     totals = report["totals"]
-    return (
+    text = (
         f"prepared {totals['train']} training and {totals['validation']} validation images of "
         f"{len(report['classes'])} breeds ({report['format']}) in {out}: {totals['skipped']} skipped, "
         f"{totals['reencoded']} re-encoded (see {out / REPORT_FILE})"
     )
+    missing = report.get("missing_breeds")
+    if missing:
+        text += (
+            f"\na subset: {len(missing)} of the {len(STANFORD_DOGS_FOLDERS)} Stanford Dogs breeds are "
+            "not in the images folder (report.json's missing_breeds)"
+        )
+    return text
