@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from cli_aws_helpers import create_training_job, moto_client, run_cli
 
 from core import layout
+from core.model_package import ModelPackageSpec, create_model_package_request
 from training.commands.status import cost
+
+GROUP = f"{layout.APP_NAME}-dev"  # the stand-in Training stack's ModelPackageGroupName output
 
 
 def create_tuning_job(name, stage, role_arn):
@@ -76,10 +80,70 @@ def test_status_lists_only_the_stages_tuning_jobs(cli_dev, capsys):
     assert row[:3] == ["tune-dev-1", "Completed", "1/8"]
 
 
-def test_status_says_when_the_stage_has_no_jobs(cli_dev, capsys):
+def test_status_says_when_the_stage_has_no_jobs_and_no_models(cli_dev, capsys):
+    _, out, _ = run_cli(capsys, "status", "--stage", "dev")
+
+    assert out == (
+        f"no training jobs for stage dev\n\nno tuning jobs for stage dev\n\nno model versions in {GROUP}\n"
+    )
+
+
+def test_status_says_a_stage_is_not_deployed_instead_of_no_jobs(cli_dev, capsys):
+    status, out, _ = run_cli(capsys, "status", "--stage", "prod")
+
+    assert status == 0
+    assert out == (
+        "stage prod: stack DogBreeds-prod-Training is not deployed in us-east-1: "
+        "run `npx cdk deploy --all -c stage=prod` first\n"
+    )
+
+
+def test_status_still_lists_the_jobs_of_a_stage_that_is_not_deployed(cli_dev, capsys):
+    create_training_job(cli_dev, "dogbreeds-prod-1", tags_stage="prod")
+
     _, out, _ = run_cli(capsys, "status", "--stage", "prod")
 
-    assert out == "no training jobs for stage prod\n\nno tuning jobs for stage prod\n"
+    assert out.startswith("stage prod: stack DogBreeds-prod-Training is not deployed")
+    assert [row[0] for row in table_rows(out, "TRAINING JOB")] == ["dogbreeds-prod-1"]
+
+
+def test_status_shows_the_registry_with_approval_accuracy_force_and_the_pin(cli_dev, capsys, tmp_path):
+    sagemaker = moto_client("sagemaker")
+    sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+    for job, accuracy, forced in (("dogbreeds-dev-1", "0.81", None), ("dogbreeds-dev-2", "0.42", "below")):
+        sagemaker.create_model_package(
+            **create_model_package_request(
+                ModelPackageSpec(
+                    group=GROUP,
+                    image_uri="image",
+                    model_data_url=f"s3://{cli_dev.bucket}/training/output/{job}/output/model.tar.gz",
+                    training_job=job,
+                    dataset="datasets/stanford-dogs/",
+                    validation_accuracy=accuracy,
+                    serving_instance_type="ml.g4dn.xlarge",
+                    forced=forced,
+                )
+            )
+        )
+    sagemaker.update_model_package(
+        ModelPackageArn=f"arn:aws:sagemaker:us-east-1:123456789012:model-package/{GROUP.lower()}/1",
+        ModelApprovalStatus="Approved",
+        # moto replaces the metadata on update (SageMaker keeps it): send it again
+        CustomerMetadataProperties={
+            "trainingJob": "dogbreeds-dev-1",
+            "dataset": "datasets/stanford-dogs/",
+            "validationAccuracy": "0.81",
+        },
+    )
+    url = f"s3://{cli_dev.bucket}/training/output/dogbreeds-dev-1/output/model.tar.gz"
+    (tmp_path / "dev.json").write_text(json.dumps({"stage": "dev", "modelDataUrl": url}))
+
+    _, out, _ = run_cli(capsys, "status", "--stage", "dev", "--models-dir", tmp_path)
+
+    assert sorted(table_rows(out, "VERSION")) == [
+        ["1", "Approved", "0.8100", "dogbreeds-dev-1", "-", "yes"],
+        ["2", "PendingManualApproval", "0.4200", "dogbreeds-dev-2", "yes", "-"],
+    ]
 
 
 def test_running_spot_job_cost_is_an_estimate_with_the_typical_saving():

@@ -1,18 +1,25 @@
-"""``status --stage S``: the stage's recent training and tuning jobs, their accuracy and cost."""
+"""``status --stage S``: the stage's recent training and tuning jobs, their accuracy and cost, and its
+model registry: versions, approval, accuracy and which one the stage's pin serves."""
 
 from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from core import layout
+from core.accuracy_gate import GATE_METRIC, final_metric
+from core.model_package import RegisteredModel
+from core.model_pin import MODELS_DIR, ModelPinError, PinnedModel, load_pinned_model
 from training import aws
 from training.commands import options
 from training.console import format_duration, format_table
-from training.evaluation.metrics import GATE_METRIC
+from training.errors import TrainingError
+from training.jobs import registry
 from training.jobs.follow import best_job
 from training.jobs.pricing import billed_cost, money, price_table
-from training.jobs.stage_jobs import final_metric, stage_training_jobs, stage_tuning_jobs
+from training.jobs.stage_jobs import stage_training_jobs, stage_tuning_jobs
 
 TRAINING_HEADERS = (
     "TRAINING JOB",
@@ -32,6 +39,7 @@ TUNING_HEADERS = (
     "BEST VAL ACC",
     "STARTED (UTC)",
 )
+REGISTRY_HEADERS = ("VERSION", "APPROVAL", "VAL ACC", "TRAINING JOB", "FORCED", "PINNED")
 
 
 def register(subcommands: Any) -> None:
@@ -40,27 +48,75 @@ def register(subcommands: Any) -> None:
         help="list the stage's recent training and tuning jobs with accuracy and cost",
         description=(
             f"List the stage's newest training jobs (tuning jobs' included) and tuning jobs, found by "
-            f"their tags, with status, {GATE_METRIC}, runtime, billable time and cost so far. "
-            "Costs come from training/jobs/prices.json; '~' marks an estimate for a running job."
+            f"their tags, with status, {GATE_METRIC}, runtime, billable time and cost so far, and the "
+            "newest versions of its model registry with approval, accuracy, whether --force promoted "
+            "them and which one models/<stage>.json pins. Costs come from training/jobs/prices.json; "
+            "'~' marks an estimate for a running job."
         ),
     )
     options.add_stage(parser)
     parser.add_argument(
         "--limit", type=options.positive_int, default=10, metavar="N", help="jobs of each kind (default: 10)"
     )
+    parser.add_argument(
+        "--models-dir",
+        type=Path,
+        default=MODELS_DIR,
+        metavar="DIR",
+        help="where the pinned-model files are (default: the repository's models/)",
+    )
     parser.set_defaults(run=run)
 
 
 @aws.reports_errors
 def run(args: argparse.Namespace) -> int:
+    try:
+        group = aws.required_outputs(args.stage, "Training", layout.OUTPUT_MODEL_PACKAGE_GROUP)[
+            layout.OUTPUT_MODEL_PACKAGE_GROUP
+        ]
+    except TrainingError as error:  # not deployed: its jobs may still be running (and billing)
+        print(f"stage {args.stage}: {error}")
+        group = None
     sagemaker = aws.client("sagemaker")
     now = datetime.now(UTC)
     training = stage_training_jobs(sagemaker, args.stage, args.limit)
     tuning = stage_tuning_jobs(sagemaker, args.stage, args.limit)
-    print(training_table(training, now) if training else f"no training jobs for stage {args.stage}")
-    print()
-    print(tuning_table(tuning) if tuning else f"no tuning jobs for stage {args.stage}")
+    if group is not None or training or tuning:
+        if group is None:
+            print()
+        print(training_table(training, now) if training else f"no training jobs for stage {args.stage}")
+        print()
+        print(tuning_table(tuning) if tuning else f"no tuning jobs for stage {args.stage}")
+    if group is not None:
+        models = registry.newest(sagemaker, group, args.limit)
+        print()
+        pin = pinned(args.stage, args.models_dir)
+        print(registry_table(models, pin) if models else f"no model versions in {group}")
     return 0
+
+
+def pinned(stage: str, models_dir: Path) -> PinnedModel | None:
+    try:
+        return load_pinned_model(stage, path=models_dir / f"{stage}.json")
+    except ModelPinError:
+        return None
+
+
+def registry_table(models: list[RegisteredModel], pin: PinnedModel | None) -> str:
+    return format_table(REGISTRY_HEADERS, [registry_row(model, pin) for model in models])
+
+
+def registry_row(model: RegisteredModel, pin: PinnedModel | None) -> list[str]:
+    is_pinned = pin is not None and pin.artifact is not None and pin.artifact.url == model.model_data_url
+    accuracy = model.validation_accuracy
+    return [
+        str(model.version),
+        model.approval,
+        f"{accuracy:.4f}" if accuracy is not None else "-",
+        model.training_job or "-",
+        "yes" if model.forced else "-",
+        "yes" if is_pinned else "-",
+    ]
 
 
 def training_table(jobs: list[dict[str, Any]], now: datetime) -> str:
