@@ -482,7 +482,7 @@ def _splice(source: str, node: ast.AST, text: str | None) -> tuple[str, int, str
     suffix = end_line[node.end_col_offset :].decode()
     original = "".join(lines[first - 1 : last])
     mutated = "" if text is None else prefix + text + suffix
-    if text is None and (prefix.strip() not in ("", "@") or suffix.strip()):
+    if text is None and (prefix.strip() not in ("", "@") or suffix.strip()[:1] not in ("", "#")):
         return "", first, original, ""  # a decorator that shares its line: not rendered
     new_source = "".join(lines[: first - 1]) + mutated + "".join(lines[last:])
     return new_source, first, original, mutated
@@ -924,4 +924,8 @@ def report(relative: str, chosen: list[Mutant], fail_under: float | None) -> int
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # the output went to ``head`` or similar, which stopped reading
+        sys.stderr.close()
+        sys.exit(0)
