@@ -268,16 +268,33 @@ def test_read_official_list_refuses_a_file_that_is_not_a_mat_file(tmp_path: Path
         splits.read_official_list(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scipy raises IndexError (under 128 bytes) or MatReadError (zeros), which read_official_list "
-    "does not translate: found by this file, left to the module's owner",
-)
 @pytest.mark.parametrize("content", [b"n02085620-Chihuahua/x.jpg\n", bytes(200)], ids=["short", "zeros"])
 def test_read_official_list_refuses_a_short_or_zeroed_file_as_not_a_mat_file(tmp_path: Path, content) -> None:
     path = tmp_path / "train_list.mat"
     path.write_bytes(content)
     with pytest.raises(TrainingError, match=f"^{re.escape(f'{path} is not a MATLAB v5 .mat file')}"):
+        splits.read_official_list(path)
+
+
+def test_read_official_list_says_a_short_file_is_shorter_than_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "train_list.mat"
+    path.write_bytes(b"n02085620-Chihuahua/x.jpg\n")
+    message = (
+        f"{path} is not a MATLAB v5 .mat file: at 26 bytes it is shorter than a .mat file's 128-byte "
+        "header; extract train_list.mat from Stanford's lists.tar again"
+    )
+    with pytest.raises(TrainingError, match=exactly(message)):
+        splits.read_official_list(path)
+
+
+def test_read_official_list_says_a_zeroed_file_is_corrupt(tmp_path: Path) -> None:
+    path = tmp_path / "test_list.mat"
+    path.write_bytes(bytes(200))
+    message = (
+        f"{path} is not a MATLAB v5 .mat file scipy can read: Mat file appears to be corrupt "
+        "(first 20 bytes == 0); extract test_list.mat from Stanford's lists.tar again"
+    )
+    with pytest.raises(TrainingError, match=exactly(message)):
         splits.read_official_list(path)
 
 

@@ -136,10 +136,14 @@ class OfficialSplit:
         return assignments
 
 
+MAT_HEADER_BYTES = 128  # MATLAB v5: 116 bytes of text, subsystem offset, version, endianness
+
+
 def read_official_list(path: Path) -> list[str]:
     """The ``file_list`` of a Stanford Dogs ``.mat`` list: paths like ``n02085620-Chihuahua/x.jpg``."""
     try:
         from scipy.io import loadmat
+        from scipy.io.matlab import MatReadError
     except ImportError as error:
         raise TrainingError(
             "--official-split reads MATLAB files with scipy, which is not installed: "
@@ -150,8 +154,18 @@ def read_official_list(path: Path) -> list[str]:
             f"{path} not found: --official-split expects the folder holding Stanford's "
             f"{OFFICIAL_TRAIN_LIST} and {OFFICIAL_VALIDATION_LIST} (from lists.tar)"
         )
+    advice = f"extract {path.name} from Stanford's lists.tar again"
     try:
         contents = loadmat(str(path))
+    except IndexError as error:  # scipy reads past the end of a file shorter than the header
+        raise TrainingError(
+            f"{path} is not a MATLAB v5 .mat file: at {path.stat().st_size} bytes it is shorter than "
+            f"a .mat file's {MAT_HEADER_BYTES}-byte header; {advice}"
+        ) from error
+    except MatReadError as error:  # e.g. a file of zeros, which a failed copy can leave
+        raise TrainingError(
+            f"{path} is not a MATLAB v5 .mat file scipy can read: {error}; {advice}"
+        ) from error
     except (ValueError, NotImplementedError, OSError) as error:
         raise TrainingError(f"{path} is not a MATLAB v5 .mat file scipy can read: {error}") from error
     if OFFICIAL_FILE_LIST_VARIABLE not in contents:
