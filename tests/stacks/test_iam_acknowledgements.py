@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from stacks.nag import _flatten
+from stacks.nag import wildcard_findings
 
 
 def _acknowledgements(outdir, stack: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
@@ -34,11 +34,9 @@ def _unnamed_actions(outdir, stack: str, template) -> list[str]:
             resources = (
                 statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
             )
-            for resource in resources:
-                flat = _flatten(resource)
-                if "*" not in flat:
+            for finding in wildcard_findings(resources):
+                if finding is None:
                     continue
-                finding = f"AwsSolutions-IAM5[Resource::{flat}]"
                 reason = acknowledged.get(path, {}).get(finding)
                 if reason is None:
                     problems.append(f"{path}: {finding} is not acknowledged")
