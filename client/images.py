@@ -25,7 +25,7 @@ JPEG_CONTENT_TYPE = Image.MIME["JPEG"]
 MAX_FILE_BYTES = 256 * 1024 * 1024
 # Refused from the header: more pixels than a camera's photo (Pillow's own decompression-bomb limit,
 # about 179 MP; 100 and 108 MP cameras pass). A photo over the API's smaller limit is shrunk instead.
-MAX_PHOTO_PIXELS = 2 * Image.MAX_IMAGE_PIXELS
+MAX_PHOTO_PIXELS = 2 * 89_478_485  # twice Pillow's default Image.MAX_IMAGE_PIXELS, where it refuses
 # ISO base media "ftyp" brands of HEIF/HEIC photos (iPhones' default), which Pillow cannot read.
 HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
 _UNTOUCHED_MODES = ("RGB", "L")
@@ -61,7 +61,7 @@ def prepare_image(path: str | Path, *, max_bytes: int = MAX_IMAGE_BYTES) -> Prep
     with open_image(path, data) as image:
         content_type = api_content_type(image.format)
         reasons = reasons_to_convert(image, content_type, len(data), max_bytes)
-        if not reasons:
+        if not reasons and content_type is not None:  # no reasons: a content type the API takes
             return PreparedImage(data, content_type)
         before = f"{image.width}x{image.height} {image.format}, {human_size(len(data))}"
         try:

@@ -80,7 +80,7 @@ class SourceImage(NamedTuple):
 
 
 class Entry(NamedTuple):
-    index: int
+    position: int  # the line's index in the list file
     class_id: int
     image: SourceImage
 
@@ -196,8 +196,8 @@ def select_breeds(folders: list[str], choice: BreedChoice, seed: int) -> list[st
     names = {split_folder(folder)[1].casefold(): split_folder(folder)[1] for folder in folders}
     chosen, unknown = set(), []
     for requested in choice:
-        if (folder := lookup.get(_breed_key(requested))) is not None:
-            chosen.add(folder)
+        if (found := lookup.get(_breed_key(requested))) is not None:
+            chosen.add(found)
         else:
             close = difflib.get_close_matches(_breed_key(requested), list(names), n=3, cutoff=0.6)
             hint = (
@@ -231,7 +231,8 @@ def check_images(
             else:
                 candidates.append((folder, entry.name))
     arguments = [(str(images_dir / folder / name),) for folder, name in candidates]
-    images, taken = [], {}
+    images: list[SourceImage] = []
+    taken: dict[str, str] = {}
     for (folder, name), inspection in zip(
         candidates, workers.map(inspect_image, arguments, label="checking images"), strict=True
     ):
@@ -318,9 +319,10 @@ def write_split(
         write_image_folder(
             staging / image_dir(split), sources, outputs, actions, workers, label=f"writing {split}"
         )
-        write_list(staging / list_file(split), [(e.index, e.class_id, e.image.output_path) for e in entries])
+        lines = [(entry.position, entry.class_id, entry.image.output_path) for entry in entries]
+        write_list(staging / list_file(split), lines)
     else:
-        labels = [(entry.index, entry.class_id) for entry in entries]
+        labels = [(entry.position, entry.class_id) for entry in entries]
         records = (staging / record_file(split), staging / index_file(split))
         write_records(*records, sources, labels, options.resize, workers, label=f"writing {split}.rec")
 

@@ -214,9 +214,9 @@ def execute(s3: Any, plan: Plan, workers: int, transfer_config: Any) -> None:
         )
     delete_stale(s3, plan)
     if not plan.report_is_current and plan.report is not None:
-        error = send(plan.report)
-        if error:
-            raise TrainingError(f"{plan.report.key} failed to upload ({error}): run the same command again")
+        failure = send(plan.report)
+        if failure:
+            raise TrainingError(f"{plan.report.key} failed to upload ({failure}): run the same command again")
     progress.finish()
 
 
