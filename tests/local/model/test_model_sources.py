@@ -33,7 +33,8 @@ def test_s3_url_is_downloaded_with_progress(s3_model, capsys):
 
     assert model.num_classes == 6 and model.epoch == 7
     err = capsys.readouterr().err
-    assert re.search(rf"^Downloading {re.escape(s3_model)}: (\d+\.\d\d)/\1 MB \(100%\) in \d+\.\d s\n$", err), err
+    last_line = rf"^Downloading {re.escape(s3_model)}: (\d+\.\d\d)/\1 MB \(100%\) in \d+\.\d s\n$"
+    assert re.search(last_line, err), err
 
 
 def test_missing_s3_object_says_not_found(s3_model):
