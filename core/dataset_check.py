@@ -87,7 +87,8 @@ def _check_class_ids(train: list[int], validation: list[int], num_classes: int, 
 
 def _read_text(s3: Any, bucket: str, key: str, where: str) -> str:
     try:
-        return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+        body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return body.decode("utf-8")
     except s3.exceptions.NoSuchKey:
         raise DatasetError(
             f"s3://{bucket}/{key} is missing: upload the dataset with `python -m training upload` "

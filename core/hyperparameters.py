@@ -138,14 +138,14 @@ def _check(name: str, value: str) -> None:
         if not value.isdigit() or not low <= int(value) <= high:
             raise HyperparameterError(f"{name}={value!r}: allowed values are whole numbers {low} to {high}")
     if name in _NUMBERS:
-        low, high = _NUMBERS[name]
+        above, up_to = _NUMBERS[name]
         try:
             number = float(value)
         except ValueError:
             number = float("nan")
-        if not low < number <= high:
+        if not above < number <= up_to:
             raise HyperparameterError(
-                f"{name}={value!r}: allowed values are numbers in ({max(low, 0)}, {high}]"
+                f"{name}={value!r}: allowed values are numbers in ({max(above, 0)}, {up_to}]"
             )
     if name == "image_shape":
         parts = value.split(",")

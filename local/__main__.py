@@ -104,9 +104,12 @@ def class_names(classes_file: Path | None, num_classes: int) -> list[str]:
         records = json.loads(classes_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise ValueError(f"cannot read {classes_file}: {error}") from None
-    names = [record.get("name") if isinstance(record, dict) else record for record in records]
-    if not all(isinstance(name, str) and name for name in names):
-        raise ValueError(f'{classes_file} must be a JSON list of {{"id", "name"}} objects or of names')
+    names: list[str] = []
+    for record in records:
+        name = record.get("name") if isinstance(record, dict) else record
+        if not (isinstance(name, str) and name):
+            raise ValueError(f'{classes_file} must be a JSON list of {{"id", "name"}} objects or of names')
+        names.append(name)
     return names
 
 

@@ -7,6 +7,8 @@ classes (its label input is ignored). Everything runs in float32.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -134,7 +136,7 @@ def _convert(
                 )
             ]
         pad = _pairs(node, "pad", 0)
-        attributes = {
+        attributes: dict[str, Any] = {
             "kernel_shape": _pairs(node, "kernel", 1),
             "strides": _pairs(node, "stride", 1),
             "pads": pad + pad,
