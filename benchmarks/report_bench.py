@@ -7,6 +7,7 @@ lists only, side by side, and prints the report's size. The issue's target: unde
 
     .venv/bin/python benchmarks/report_bench.py
     .venv/bin/python benchmarks/report_bench.py --screenshot docs/evaluation-report.png
+    .venv/bin/python benchmarks/report_bench.py --profile   # where the time goes (cProfile)
 
 ``--screenshot`` also renders a 20-breed report compared with an earlier model in headless
 Chromium (``/usr/bin/chromium``) at 1400 px wide: the picture in the README's evaluation docs.
@@ -85,6 +86,15 @@ def timed_report(dataset: Path, predictions: Path, report: Path, **options: obje
     return time.perf_counter() - start
 
 
+def profiled(dataset: Path, predictions: Path, report: Path) -> None:
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.runcall(evaluate_offline, dataset, predictions, report)
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(20)
+
+
 def screenshot(target: Path, work: Path) -> None:
     """A 20-breed report with a comparison, as Chromium shows it 1400 px wide."""
     from playwright.sync_api import sync_playwright
@@ -119,6 +129,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--screenshot", type=Path, metavar="PNG", help="also write a screenshot of a report")
+    parser.add_argument(
+        "--profile", action="store_true", help="also print the 20 costliest calls of the report with images"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -136,6 +149,8 @@ def main() -> None:
         print(f"report with thumbnails:  {with_images:.2f} s ({size / 1e6:.1f} MB)")
         print(f"report from lists only:  {without:.2f} s")
         print(f"ratio with/without images: {with_images / without:.2f}; target: under 5 s")
+        if args.profile:
+            profiled(work / "dataset", work / "predictions.jsonl", work / "report-profiled")
         if args.screenshot:
             screenshot(args.screenshot.resolve(), work)
 

@@ -46,6 +46,16 @@ def test_evaluate_offline_returns_what_metrics_json_holds(evaluated) -> None:
     assert json.loads((report_dir / "metrics.json").read_text(encoding="utf-8")) == result
 
 
+def test_metrics_json_has_a_field_a_line_and_a_lists_items_one_a_line(evaluated) -> None:
+    report_dir, result, _ = evaluated
+    lines = (report_dir / "metrics.json").read_text(encoding="utf-8").splitlines()
+    assert f'  "accuracy": {json.dumps(result["accuracy"])},' in lines
+    assert [f"    {json.dumps(row)}," for row in result["confusion"][:-1]] == [
+        line for line in lines if line.startswith("    [")
+    ][:-1]
+    assert lines[0] == "{" and lines[-1] == "}"
+
+
 def test_evaluate_offline_evaluates_the_predicted_images_and_counts_the_missing(evaluated) -> None:
     _, result, listed = evaluated
     assert (result["images"], result["missing_predictions"]) == (len(listed) - 1, 1)

@@ -1,4 +1,4 @@
-"""training.evaluation.report: a self-contained report.html, rendered once per scenario (charts are slow)."""
+"""training.evaluation.report: a self-contained report.html, rendered once per scenario."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from evaluation_fixtures import eskimo_dog_predictions, image_names, names, one_
 
 from training.evaluation import metrics, report_charts
 from training.evaluation.data import load_validation_set
-from training.evaluation.report import comparison_section, thumbnail_uri, write_report
+from training.evaluation.report import comparison_section, full_size_uri, thumbnail_uri, write_report
 
 VOID_TAGS = {"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"}
 ODD_NAME = "Rough & <Tumble> terrier"
@@ -118,11 +118,29 @@ def test_report_has_every_section(rendered) -> None:
         assert heading in page.headings
 
 
-def test_heatmap_is_the_one_embedded_png(rendered) -> None:
-    _, page, _ = rendered
-    charts = [src for src in page.images if src.startswith("data:image/png")]
-    assert len(charts) == 1
-    assert decoded(charts[0], "image/png").startswith(b"\x89PNG\r\n\x1a\n")
+def test_heatmap_is_a_table_of_counts_coloured_by_the_share_of_the_true_breed(rendered) -> None:
+    text, page, result = rendered
+    support = result["classes"][CLASS_NAMES.index("Eskimo dog")]["support"]
+    assert '<table class="heatmap">' in text
+    assert not any(src.startswith("data:image/png") for src in page.images)
+    assert (
+        f'<td style="background:{report_charts.blue(1 / support)}" '
+        f'title="Eskimo dog predicted as malamute: 1 of {support} ({1 / support:.0%})">1</td>'
+    ) in text
+    assert (
+        '<td class="dark" style="background:#08306b" '
+        'title="Chihuahua predicted as Chihuahua: 3 of 3 (100%)">3</td>'
+    ) in text
+
+
+def test_heatmap_colours_run_from_white_to_dark_blue() -> None:
+    assert [report_charts.blue(share) for share in (0.0, 0.5, 1.0, 1.5)] == [
+        "#f7fbff",
+        "#6baed6",
+        "#08306b",
+        "#08306b",
+    ]
+    assert report_charts.blue(1 / 16) == "#eaf3fb"  # halfway between the first two samples
 
 
 def test_report_loads_nothing_from_outside_the_file(rendered) -> None:
@@ -192,6 +210,38 @@ def test_thumbnail_fits_in_160_pixels(tmp_path: Path) -> None:
     Image.new("RGB", (800, 400), "white").save(photo)
     with Image.open(io.BytesIO(decoded(thumbnail_uri(photo), "image/jpeg"))) as image:
         assert image.size == (160, 80)
+
+
+def test_a_plain_jpeg_that_fits_is_shown_full_size_as_it_is(tmp_path: Path) -> None:
+    from PIL import Image
+
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (500, 375), "white").save(photo, quality=95)
+
+    assert decoded(full_size_uri(photo), "image/jpeg") == photo.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("size", "mode", "orientation", "shown"),
+    [
+        ((1000, 750), "RGB", 1, (640, 480)),
+        ((500, 375), "CMYK", 1, (500, 375)),
+        ((500, 375), "RGB", 6, (500, 375)),
+    ],
+    ids=["too-large", "cmyk", "exif-rotated"],
+)
+def test_other_images_are_re_encoded_for_full_size(tmp_path: Path, size, mode, orientation, shown) -> None:
+    from PIL import Image
+
+    photo = tmp_path / "photo.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.new(mode, size).save(photo, exif=exif)
+
+    data = decoded(full_size_uri(photo), "image/jpeg")
+    assert data != photo.read_bytes()
+    with Image.open(io.BytesIO(data)) as image:
+        assert (image.size, image.mode) == (shown, "RGB")
 
 
 def test_every_breed_table_sorts_by_any_column_and_has_a_row_per_breed(rendered) -> None:

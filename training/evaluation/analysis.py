@@ -42,7 +42,7 @@ def evaluate_offline(
     Raises ``TrainingError`` for bad input: see ``evaluation_data`` and ``load_previous_metrics``.
     """
     from training.evaluation.report import (
-        write_report,  # matplotlib and Pillow load only when a report is made
+        write_report,  # Pillow loads only when a report is made
     )
 
     check_report_dir(report_dir)
@@ -63,11 +63,23 @@ def evaluate_offline(
     comparison = model_metrics.compare(metrics, previous) if previous is not None else None
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
-        (report_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        (report_dir / METRICS_FILE).write_text(metrics_json(metrics), encoding="utf-8")
         write_report(report_dir, metrics, validation, comparison=comparison)
     except OSError as error:
         raise TrainingError(f"cannot write the report to {report_dir}: {error.strerror or error}") from None
     return metrics
+
+
+def metrics_json(metrics: dict[str, Any]) -> str:
+    """``metrics.json``'s text: a key a line, and a list's items (classes, confusion rows) one a line.
+    As easy to read as ``indent=2`` and made by json's C encoder, which ``indent`` turns off."""
+    fields = []
+    for key, value in metrics.items():
+        text = json.dumps(value)
+        if isinstance(value, list) and value:
+            text = "[\n" + ",\n".join(f"    {json.dumps(item)}" for item in value) + "\n  ]"
+        fields.append(f"  {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(fields) + "\n}\n"
 
 
 def compute_metrics(

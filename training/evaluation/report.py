@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import base64
 import io
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from training.evaluation import report_charts
 from training.evaluation.data import ValidationSet
@@ -29,6 +32,10 @@ SUSPECTS_SHOWN = 30
 EXAMPLES_PER_SUSPECT = 3
 THUMBNAIL_PIXELS = 160
 FULL_PIXELS = 640  # "full size" in the viewer: Stanford Dogs photos are mostly smaller already
+FULL_AS_IS_BYTES = 200_000  # a JPEG that fits and is at most this big is embedded without re-encoding
+EXIF_ORIENTATION = 0x0112
+IMAGE_WORKERS = min(8, 2 * (os.cpu_count() or 1))
+Item = TypeVar("Item")
 NUMBER_CLASS = ' class="number"'
 NOT_AVAILABLE = '<span class="note">image not available</span>'
 STYLE = """
@@ -60,7 +67,16 @@ input[type=search] { font: inherit; padding: 0.3rem 0.5rem; width: min(22rem, 10
 .fill.low { background: #c0392b; }
 .whisker { position: absolute; top: 45%; height: 10%; background: #222; }
 .mark { position: absolute; top: -0.15rem; bottom: -0.15rem; border-left: 2px dashed #333; }
-img.chart { max-width: 100%; height: auto; }
+table.heatmap { font-size: 0.8rem; }
+.heatmap td { width: 1.7rem; min-width: 1.7rem; text-align: center; padding: 0.2rem; border: 1px solid #fff;
+  font-variant-numeric: tabular-nums; }
+.heatmap td.dark { color: #fff; }
+.heatmap thead th { vertical-align: bottom; padding: 0.2rem; }
+.heatmap thead th span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; }
+.heatmap thead th.corner { text-align: left; color: #555; font-weight: normal; }
+.heatmap tbody th { white-space: nowrap; font-weight: normal; }
+.legend .scale { display: inline-block; width: 8rem; height: 0.8rem; vertical-align: middle;
+  border: 1px solid #ccc; }
 img.thumb { width: auto; height: auto; max-width: 160px; max-height: 160px; margin: 0 0.3rem 0.3rem 0;
   vertical-align: top; }
 button.zoom { border: 0; padding: 0; margin: 0; background: none; cursor: zoom-in; vertical-align: top; }
@@ -280,7 +296,7 @@ def classes_section(metrics: dict[str, Any]) -> str:
 def confusion_section(metrics: dict[str, Any]) -> str:
     rows, columns = report_charts.heatmap_classes(metrics)
     names = [c["name"] for c in metrics["classes"]]
-    chart = report_charts.confusion_png(metrics["confusion"], names, rows, columns)
+    table = report_charts.confusion_table(metrics["confusion"], names, rows, columns)
     if len(rows) == len(names):
         note = "Every breed: rows are the true breed, columns the predicted one."
     else:
@@ -288,11 +304,7 @@ def confusion_section(metrics: dict[str, Any]) -> str:
             f"The {len(rows)} breeds with the lowest recall (rows, true breed) and the breeds they "
             "are most often predicted as (columns); metrics.json holds the full matrix."
         )
-    return (
-        _heading("confusion", "Confusion matrix")
-        + f"<p>{escape(note)}</p>"
-        + _img(_data_uri(chart, "image/png"), "Confusion matrix", "chart")
-    )
+    return _heading("confusion", "Confusion matrix") + f"<p>{escape(note)}</p>" + table
 
 
 def pairs_section(metrics: dict[str, Any], validation: ValidationSet) -> str:
@@ -312,7 +324,9 @@ def pairs_section(metrics: dict[str, Any], validation: ValidationSet) -> str:
         for p in pairs
     ]
     table = _table(["True breed", "Predicted as", "Images", "Share of the true breed"], rows, numeric=(2, 3))
-    examples = "".join(_pair_examples(p, metrics, validation) for p in pairs[:PAIRS_WITH_IMAGES])
+    examples = "".join(
+        _in_threads(lambda p: _pair_examples(p, metrics, validation), pairs[:PAIRS_WITH_IMAGES])
+    )
     return heading + table + "<p>Click an image to see it at full size.</p>" + examples
 
 
@@ -328,7 +342,7 @@ def suspects_section(metrics: dict[str, Any], validation: ValidationSet) -> str:
     if not suspects:
         return heading + f'<p class="note">No image reaches {threshold} for another breed.</p>'
     ids = {c["name"]: c["id"] for c in metrics["classes"]}
-    rows = [_suspect_row(s, validation, ids[s["predicted"]]) for s in suspects[:SUSPECTS_SHOWN]]
+    rows = _in_threads(lambda s: _suspect_row(s, validation, ids[s["predicted"]]), suspects[:SUSPECTS_SHOWN])
     more = len(suspects) - SUSPECTS_SHOWN
     tail = f'<p class="note">{more} more in metrics.json.</p>' if more > 0 else ""
     columns = ["Image", "Labelled", "Predicted", "Confidence", "Examples of the predicted breed"]
@@ -373,12 +387,16 @@ def thumbnail_uri(path: Path) -> str | None:
 
 
 def full_size_uri(path: Path) -> str | None:
-    """The image as a JPEG data URI, shrunk to fit ``FULL_PIXELS`` if larger; None when unreadable."""
-    return _jpeg_uri(path, FULL_PIXELS, 82)
+    """The image as a JPEG data URI, shrunk to fit ``FULL_PIXELS`` if larger; None when unreadable.
+    A plain JPEG that fits already (most Stanford Dogs photos) is embedded as it is, not re-encoded."""
+    return _jpeg_uri(path, FULL_PIXELS, 82, as_is_up_to=FULL_AS_IS_BYTES)
 
 
 @lru_cache(maxsize=512)
-def _jpeg_uri(path: Path, pixels: int, quality: int) -> str | None:
+def _jpeg_uri(path: Path, pixels: int, quality: int, as_is_up_to: int = 0) -> str | None:
+    """``path`` as a JPEG data URI that fits in ``pixels`` x ``pixels``. A JPEG of at most
+    ``as_is_up_to`` bytes that fits, in RGB or grey and without an EXIF rotation, goes in unchanged:
+    browsers show it exactly as a re-encoded copy, and reading its header is all the work."""
     from PIL import Image
 
     if not path.is_file():
@@ -386,14 +404,35 @@ def _jpeg_uri(path: Path, pixels: int, quality: int) -> str | None:
     size = (pixels, pixels)
     try:
         with Image.open(path) as image:
+            if as_is_up_to and _embeddable_as_is(image, path, pixels, as_is_up_to):
+                return _data_uri(path.read_bytes(), "image/jpeg")
             image.draft("RGB", size)  # JPEGs decode at a reduced scale: much faster for big photos
             picture = image.convert("RGB")
-        picture.thumbnail(size)
-    except (OSError, ValueError, Image.DecompressionBombError):
+        picture.thumbnail(size, Image.Resampling.BILINEAR)  # antialiased: the filter widens as it shrinks
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", quality=quality)
     return _data_uri(buffer.getvalue(), "image/jpeg")
+
+
+def _in_threads(work: Callable[[Item], str], items: Sequence[Item]) -> list[str]:
+    """``[work(item) for item in items]`` on ``IMAGE_WORKERS`` threads: Pillow decodes, resizes and
+    encodes without holding the GIL, so the report's images use every core."""
+    if len(items) < 2:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=IMAGE_WORKERS) as pool:
+        return list(pool.map(work, items))
+
+
+def _embeddable_as_is(image: Any, path: Path, pixels: int, max_bytes: int) -> bool:
+    return (
+        image.format == "JPEG"
+        and image.mode in ("RGB", "L")
+        and max(image.size) <= pixels
+        and path.stat().st_size <= max_bytes
+        and image.getexif().get(EXIF_ORIENTATION, 1) == 1
+    )
 
 
 def _zoomable(path: Path, caption: str) -> str | None:
