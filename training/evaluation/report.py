@@ -36,6 +36,7 @@ FULL_AS_IS_BYTES = 200_000  # a JPEG that fits and is at most this big is embedd
 EXIF_ORIENTATION = 0x0112
 IMAGE_WORKERS = min(8, 2 * (os.cpu_count() or 1))
 Item = TypeVar("Item")
+Result = TypeVar("Result")
 NUMBER_CLASS = ' class="number"'
 NOT_AVAILABLE = '<span class="note">image not available</span>'
 STYLE = """
@@ -416,7 +417,7 @@ def _jpeg_uri(path: Path, pixels: int, quality: int, as_is_up_to: int = 0) -> st
     return _data_uri(buffer.getvalue(), "image/jpeg")
 
 
-def _in_threads(work: Callable[[Item], str], items: Sequence[Item]) -> list[str]:
+def _in_threads(work: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
     """``[work(item) for item in items]`` on ``IMAGE_WORKERS`` threads: Pillow decodes, resizes and
     encodes without holding the GIL, so the report's images use every core."""
     if len(items) < 2:
