@@ -29,6 +29,7 @@ from client.api import (
 )
 from client.images import ImageError, prepare_image
 from core.api_contract import DEFAULT_TOP_K, ROUTE
+from core.cli_args import positive_int
 
 PROG = "python -m client"
 EXIT_OK = 0
@@ -147,13 +148,6 @@ def wrap(*paragraphs: str) -> str:
         else:
             blocks.append(textwrap.fill(paragraph, HELP_WIDTH))
     return "\n\n".join(blocks).replace("\n\nexamples:\n\n", "\n\nexamples:\n")
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def positive_float(text: str) -> float:

@@ -68,6 +68,11 @@ OUTPUT_STATE_MACHINE = "TrainingStateMachineArn"  # Training
 OUTPUT_TRAINING_ROLE = "TrainingRoleArn"  # Training
 OUTPUT_ALGORITHM_IMAGE = "AlgorithmImageUri"  # Training
 OUTPUT_MODEL_PACKAGE_GROUP = "ModelPackageGroupName"  # Training
+OUTPUT_PREDICT_URL = "PredictUrl"  # Serving
+OUTPUT_PAGE_URL = "PageUrl"  # Serving
+OUTPUT_MODEL_VERSION = "ModelVersion"  # Serving
+OUTPUT_API_KEY_ID = "ApiKeyId"  # Serving
+OUTPUT_ENDPOINT_NAME = "EndpointName"  # Serving; absent when the stage deploys no endpoint
 
 # --- Jobs --------------------------------------------------------------------------------------
 # SageMaker's rule for job, endpoint and model names: 1-63 letters, digits and hyphens, starting

@@ -10,24 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from core.breeds import default_classes
+from core.s3_url import S3Location
+from core.s3_url import parse_s3_url as _parse_s3_url
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-_S3_URL = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>\S+)$")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 
 
 class ModelPinError(ValueError):
     """The pinned-model file or an override is unusable; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class S3Location:
-    bucket: str
-    key: str
-
-    @property
-    def url(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
 
 
 @dataclass(frozen=True)
@@ -46,13 +37,13 @@ class PinnedModel:
 
 
 def parse_s3_url(url: str, setting: str) -> S3Location:
-    match = _S3_URL.match(url) if isinstance(url, str) else None
-    if match is None:
+    location = _parse_s3_url(url)
+    if location is None:
         raise ModelPinError(
             f"invalid {setting}={url!r}: expected s3://<bucket>/<key>, "
             "for example s3://my-bucket/training/output/job-1/output/model.tar.gz"
         )
-    return S3Location(match.group("bucket"), match.group("key"))
+    return location
 
 
 def pin_path(stage: str) -> Path:

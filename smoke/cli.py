@@ -18,6 +18,7 @@ from typing import Any
 
 from client.api import API_KEY_ENV, API_URL_ENV, DEFAULT_TIMEOUT_SECONDS
 from core.api_contract import DEFAULT_TOP_K, NOT_READY
+from core.cli_args import positive_int
 from core.stage_config import STAGES
 from smoke.checks import prediction_problems
 from smoke.outputs import ServingOutputs, SmokeError, read_api_key, read_serving_outputs
@@ -118,13 +119,6 @@ def existing_file(text: str) -> Path:
     if not path.is_file():
         raise argparse.ArgumentTypeError(f"no such file: {text}")
     return path
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def aws_clients(region: str | None) -> tuple[Any, Any]:

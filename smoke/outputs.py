@@ -7,13 +7,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from core.layout import stack_name
+from core.layout import (
+    OUTPUT_API_KEY_ID,
+    OUTPUT_ENDPOINT_NAME,
+    OUTPUT_MODEL_VERSION,
+    OUTPUT_PREDICT_URL,
+    stack_name,
+)
 
-# The Serving stack's outputs (stacks/serving_stack.py); a template test pins these names.
-OUTPUT_PREDICT_URL = "PredictUrl"
-OUTPUT_MODEL_VERSION = "ModelVersion"
-OUTPUT_API_KEY_ID = "ApiKeyId"
-OUTPUT_ENDPOINT_NAME = "EndpointName"  # absent when the stage deploys no endpoint
 DEPLOYED_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
 
 

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from core import layout
+from core.s3_url import s3_url
 from training.errors import TrainingError
 
 Result = TypeVar("Result")
@@ -103,10 +104,6 @@ def error_code(error: BaseException) -> str | None:
     """The AWS error code of a botocore ClientError, else None."""
     response = getattr(error, "response", None)
     return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-
-
-def s3_url(bucket: str, key: str) -> str:
-    return f"s3://{bucket}/{key}"
 
 
 def read_s3_json(s3: Any, bucket: str, key: str) -> Any | None:

@@ -20,7 +20,7 @@ from typing import Any
 
 import boto3
 
-from core import layout
+from core.tagged_jobs import belongs_to, tags_of
 
 
 @dataclass(frozen=True)
@@ -142,13 +142,7 @@ def _running_executions(stepfunctions: Any, state_machine_arn: str) -> list[str]
 def _stage_jobs(sagemaker: Any, stage: str, kind: JobKind) -> list[str]:
     pages = sagemaker.get_paginator(kind.list).paginate(StatusEquals="InProgress")
     jobs = [(job[kind.name_field], job[kind.arn_field]) for page in pages for job in page[kind.summaries]]
-    wanted = {(t["Key"], t["Value"]) for t in layout.job_tags(stage)}
-    return [name for name, arn in jobs if wanted <= _tags(sagemaker, arn)]
-
-
-def _tags(sagemaker: Any, arn: str) -> set[tuple[str, str]]:
-    tags = sagemaker.list_tags(ResourceArn=arn).get("Tags", [])
-    return {(t["Key"], t["Value"]) for t in tags}
+    return [name for name, arn in jobs if belongs_to(tags_of(sagemaker, arn), stage)]
 
 
 def respond(event: dict[str, Any], context: Any, reason: str) -> None:

@@ -7,11 +7,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from core import layout
+from core.cli_args import positive_int as positive_int  # the commands take it from here
 from core.stage_config import STAGES, StageConfig, stage_config
 from training.console import say
 
 DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-JOB_NAME = re.compile(r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$")
 
 
 def add_stage(parser: argparse.ArgumentParser) -> None:
@@ -52,19 +53,9 @@ def dataset_name(value: str) -> str:
 
 
 def job_name(value: str) -> str:
-    if not JOB_NAME.match(value):
+    if not layout.is_sagemaker_name(value):
         raise argparse.ArgumentTypeError(f"{value!r} is not a SageMaker job name (letters, digits, '-')")
     return value
-
-
-def positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r}: expected a whole number of at least 1")
-    return number
 
 
 def non_negative_number(value: str) -> float:

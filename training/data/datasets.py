@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import dataset_check, layout
-from training.aws import error_code, read_s3_json, s3_url
+from core.s3_url import parse_s3_url, s3_url
+from training.aws import error_code, read_s3_json
 from training.errors import TrainingError
 
 
@@ -97,8 +98,9 @@ def counts(s3: Any, dataset: UploadedDataset) -> tuple[int, int]:
 
 def dataset_of_channel(uri: str) -> tuple[str, str]:
     """``(bucket, dataset prefix)`` of a channel URI like ``s3://b/datasets/NAME/train/``."""
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    location = parse_s3_url(uri)
+    key = location.key if location else ""
     name = key.removeprefix(layout.DATASETS_PREFIX).split("/", 1)[0]
-    if not key.startswith(layout.DATASETS_PREFIX) or not name:
+    if location is None or not key.startswith(layout.DATASETS_PREFIX) or not name:
         raise TrainingError(f"the job's train channel {uri} is not under {layout.DATASETS_PREFIX}<name>/")
-    return bucket, layout.dataset_prefix(name)
+    return location.bucket, layout.dataset_prefix(name)

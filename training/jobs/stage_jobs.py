@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from core import layout
+from core.accuracy_gate import final_metric
+from core.tagged_jobs import belongs_to, tags_of
 from training.aws import error_code
 from training.errors import TrainingError
-from training.evaluation.metrics import GATE_METRIC
+
+__all__ = ["belongs_to", "final_metric", "tags_of"]  # with this module's own: the finders of core
 
 TUNING_SCAN_LIMIT = 100  # tuning jobs are listed newest first and checked one by one; stop here
 
@@ -38,18 +41,6 @@ def describe_tuning_job(sagemaker: Any, name: str) -> dict[str, Any] | None:
         raise
 
 
-def tags_of(sagemaker: Any, arn: str) -> list[dict[str, str]]:
-    tags: list[dict[str, str]] = []
-    for page in sagemaker.get_paginator("list_tags").paginate(ResourceArn=arn):
-        tags.extend(page.get("Tags", []))
-    return tags
-
-
-def belongs_to(tags: list[dict[str, str]], stage: str) -> bool:
-    present = {(tag["Key"], tag["Value"]) for tag in tags}
-    return all((tag["Key"], tag["Value"]) in present for tag in layout.job_tags(stage))
-
-
 def check_stage(kind: str, name: str, tags: list[dict[str, str]], stage: str) -> None:
     """TrainingError unless the job carries the stage's tags."""
     if belongs_to(tags, stage):
@@ -59,13 +50,6 @@ def check_stage(kind: str, name: str, tags: list[dict[str, str]], stage: str) ->
         owner = values[layout.TAG_STAGE]
         raise TrainingError(f"{kind} {name} belongs to stage {owner}, not {stage}: pass --stage {owner}")
     raise TrainingError(f"{kind} {name} was not started by this app for stage {stage} (it lacks its tags)")
-
-
-def final_metric(job: dict[str, Any], metric: str = GATE_METRIC) -> float | None:
-    for entry in job.get("FinalMetricDataList", []):
-        if entry.get("MetricName") == metric:
-            return float(entry["Value"])
-    return None
 
 
 def stage_training_jobs(sagemaker: Any, stage: str, limit: int) -> list[dict[str, Any]]:
