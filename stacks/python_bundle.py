@@ -2,11 +2,12 @@
 the function itself with the product's conventions: newest runtime, arm64, its own log group and
 a role that may write only there.
 
-A bundle is a handler folder's ``*.py`` files, plus repository files the handler imports (copied
-to the same relative path), generated files (such as the class list), pure-Python packages
-copied from this environment, where requirements.txt pins them, and binary packages unpacked from
-wheels built for the Lambda runtime, which scripts/setup downloads into ``LAMBDA_WHEELS_DIR`` at
-the version requirements.txt pins (synth never downloads).
+A function's runtime code imports only the shared core and its own folder (the import rule), so
+its bundle is derived from that rule, not from a list of file names: the handler folder's ``*.py``
+files and the whole ``core`` package. Beside them: generated files (such as the class list),
+pure-Python packages copied from this environment, where requirements.txt pins them, and binary
+packages unpacked from wheels built for the Lambda runtime, which scripts/setup downloads into
+``LAMBDA_WHEELS_DIR`` at the version requirements.txt pins (synth never downloads).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from stacks.nag import CDK_ROLE_DEPENDENCY, ignore_cfn_lint
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_WHEELS_DIR = REPO_ROOT / ".cache" / "lambda-wheels"
+# The project's packages every function may import besides its own folder (the import rule).
+SHARED_PACKAGES = ("core",)
 # The runtime python_function deploys: CPython 3.14 on arm64 (Amazon Linux 2023, glibc 2.34).
 LAMBDA_WHEEL_TAG = re.compile(r"-cp314-cp314-[^/]*manylinux[^/]*_aarch64\.whl$")
 _IGNORE_NAMES = ("__pycache__", "*.pyc", "*.pyi", "py.typed")
@@ -40,13 +43,11 @@ class _LocalBundle:
     def __init__(
         self,
         handler_dir: Path,
-        repo_files: Sequence[str],
         generated: Mapping[str, str],
         packages: Sequence[str],
         wheels: Sequence[str],
     ) -> None:
         self._handler_dir = handler_dir
-        self._repo_files = tuple(repo_files)
         self._generated = dict(generated)
         self._packages = tuple(packages)
         self._wheels = tuple(wheels)
@@ -55,9 +56,8 @@ class _LocalBundle:
         out = Path(output_dir)
         for source in sorted(self._handler_dir.glob("*.py")):
             shutil.copy2(source, out / source.name)
-        for relative in self._repo_files:
-            (out / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO_ROOT / relative, out / relative)
+        for package in SHARED_PACKAGES:
+            shutil.copytree(REPO_ROOT / package, out / package, ignore=_IGNORE)
         for relative, text in self._generated.items():
             (out / relative).write_text(text, encoding="utf-8")
         for package in self._packages:
@@ -123,12 +123,12 @@ def _copy_installed_package(package: str, out: Path) -> None:
 def python_bundle(
     handler_dir: Path,
     *,
-    repo_files: Sequence[str] = (),
     generated: Mapping[str, str] | None = None,
     packages: Sequence[str] = (),
     wheels: Sequence[str] = (),
 ) -> lambda_.Code:
-    """The Lambda code for ``handler_dir``, hashed by its output so any change redeploys it.
+    """The Lambda code for ``handler_dir`` and the shared core, hashed by its output so any change
+    redeploys it.
 
     ``packages`` are copied from this environment (pure Python); ``wheels`` name distributions
     unpacked from their Lambda-platform wheel in ``LAMBDA_WHEELS_DIR`` (native code).
@@ -139,7 +139,7 @@ def python_bundle(
         bundling=BundlingOptions(
             # Never pulled: the local bundle always succeeds. Required by the API.
             image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.14"),
-            local=_LocalBundle(handler_dir, repo_files, generated or {}, packages, wheels),
+            local=_LocalBundle(handler_dir, generated or {}, packages, wheels),
         ),
     )
 

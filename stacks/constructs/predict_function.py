@@ -45,7 +45,6 @@ class PredictFunction(Construct):
             "",
             code=python_bundle(
                 HANDLER_DIR,
-                repo_files=["core/__init__.py", "core/api_contract.py"],
                 generated={CLASSES_FILE: json.dumps(class_names, ensure_ascii=False)},
                 packages=BUNDLED_PACKAGES,
                 wheels=BUNDLED_WHEELS,

@@ -246,3 +246,33 @@ def test_workflow_function_bundles_import_on_their_own(dev, handler_module):
     code = f"import sys; sys.path[:] = [{str(bundle)!r}] + {keep}; import {handler_module}"
     result = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+# Every resource of the training stack, under the logical ID it was first deployed with: a changed
+# ID would make CloudFormation replace the resource (a log group would lose its logs).
+FIRST_RELEASE_LOGICAL_IDS = {
+    "WorkflowTrainingRoleAA22F066": "AWS::IAM::Role",
+    "WorkflowTrainingRoleDefaultPolicyFEF589D7": "AWS::IAM::Policy",
+    "WorkflowModelPackageGroup3EA1A93F": "AWS::SageMaker::ModelPackageGroup",
+    "WorkflowCheckDataLogGroup0513B0C8": "AWS::Logs::LogGroup",
+    "WorkflowCheckDataRole1D652F59": "AWS::IAM::Role",
+    "WorkflowCheckDataRoleDefaultPolicy061762C1": "AWS::IAM::Policy",
+    "WorkflowCheckDataFunctionFC9FD5DB": "AWS::Lambda::Function",
+    "WorkflowLogGroupC1B3E9D3": "AWS::Logs::LogGroup",
+    "WorkflowStateMachineRoleAB27BF0D": "AWS::IAM::Role",
+    "WorkflowStateMachineRoleDefaultPolicyB2EAF58E": "AWS::IAM::Policy",
+    "WorkflowStateMachine8F1B1C15": "AWS::StepFunctions::StateMachine",
+    "WorkflowStopOnDeleteLogGroupD6A18D73": "AWS::Logs::LogGroup",
+    "WorkflowStopOnDeleteRole3E732F95": "AWS::IAM::Role",
+    "WorkflowStopOnDeleteRoleDefaultPolicy23D2C9E8": "AWS::IAM::Policy",
+    "WorkflowStopOnDeleteFunction1A849636": "AWS::Lambda::Function",
+    "WorkflowStopOnDeleteEA432B2F": "Custom::StopTrainingOnDelete",
+}
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_every_training_resource_keeps_the_logical_id_of_its_first_release(stage):
+    resources = synthesize(stage).training.to_json()["Resources"]
+    assert {logical_id: resource["Type"] for logical_id, resource in resources.items()} == (
+        FIRST_RELEASE_LOGICAL_IDS
+    )
