@@ -15,7 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from core.model_pin import S3Location
+from core.s3_url import S3Location
 from stacks.algorithm_image import image_classification_image
 from stacks.nag import acknowledge, acknowledge_resource
 
