@@ -9,6 +9,7 @@ use, not by the hour, and are left out of the hourly figures.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any
 
 from core.model_pin import ModelPinError, load_pinned_model
@@ -84,7 +85,7 @@ def report(config: StageConfig, prices: PriceTable, *, endpoint_running: bool, t
         lines.append("  endpoint: none (no pinned model, or deployed with -c endpoint=off): $0.00 per hour")
         lines.append(f"    once a model is pinned and the endpoint is on: {fleet}")
     alarms = ALARMS_WITH_ENDPOINT if endpoint_running else ALARMS_WITHOUT_ENDPOINT
-    fixed = prices.monthly["cloudwatch_dashboard"] + alarms * prices.monthly["cloudwatch_alarm"]
+    fixed = cloudwatch_per_month(alarms, prices)
     lines.append(f"  CloudWatch: 1 dashboard and {alarms} alarms = {money(fixed, prices)} per month")
     month = prices.hours_per_month
     lines += [
@@ -100,6 +101,64 @@ def report(config: StageConfig, prices: PriceTable, *, endpoint_running: bool, t
         + _run(config.training_instance_type, config.training_max_runtime_hours, tuning_jobs, config, prices),
         "  python -m training train/tune print the same estimate, for the exact run, before they start",
     ]
+    return lines
+
+
+def cloudwatch_per_month(alarms: int, prices: PriceTable) -> float:
+    """The stage's dashboard and ``alarms`` alarms, per month."""
+    return prices.monthly["cloudwatch_dashboard"] + alarms * prices.monthly["cloudwatch_alarm"]
+
+
+def markdown_summary(configs: Sequence[StageConfig], prices: PriceTable) -> list[str]:
+    """The README's cost table (``scripts/docs``): per stage, per hour and per month, endpoint on and off."""
+    lines = [
+        "| stage | endpoint, once a model is pinned | per hour | per month: endpoint + CloudWatch "
+        "| with `-c endpoint=off` | a training run, at most |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for config in configs:
+        hourly = _hosting(config.endpoint_instance_type, prices) * config.endpoint_instance_count
+        endpoint_month = hourly * prices.hours_per_month
+        watch = cloudwatch_per_month(ALARMS_WITH_ENDPOINT, prices)
+        idle = cloudwatch_per_month(ALARMS_WITHOUT_ENDPOINT, prices)
+        spot = "with spot" if config.training_spot else "on demand"
+        run = training_cost(
+            config.training_instance_type, config.training_max_runtime_hours, 1, config.training_spot
+        )
+        lines.append(
+            f"| {config.name} | {config.endpoint_instance_count} x `{config.endpoint_instance_type}` "
+            f"| {money(hourly, prices)} | **{money(endpoint_month, prices)}** + {money(watch, prices)} = "
+            f"{money(endpoint_month + watch, prices)} | {money(idle, prices)} a month, $0 an hour "
+            f"| {money(run.total, prices)} ({run.hours:g} h {spot}) |"
+        )
+    return lines
+
+
+def markdown_table(configs: Sequence[StageConfig], prices: PriceTable, tuning_jobs: int) -> list[str]:
+    """docs/costs.md's table (``scripts/docs``): the figures ``cost`` prints, one row per stage."""
+    lines = [
+        "| stage | endpoint instances | endpoint per hour | endpoint per month | CloudWatch per month "
+        "(endpoint on / off) | total per month | training run, at most | "
+        f"tuning run ({tuning_jobs} jobs), at most |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for config in configs:
+        price = _hosting(config.endpoint_instance_type, prices)
+        low, high = price * config.endpoint_instance_count, price * config.endpoint_max_instance_count
+        month = prices.hours_per_month
+        on = cloudwatch_per_month(ALARMS_WITH_ENDPOINT, prices)
+        off = cloudwatch_per_month(ALARMS_WITHOUT_ENDPOINT, prices)
+        runtime = config.training_max_runtime_hours
+        lines.append(
+            f"| {config.name} | {config.endpoint_instance_count} to {config.endpoint_max_instance_count} x "
+            f"`{config.endpoint_instance_type}` at {money(price, prices, cents=False)}/h "
+            f"| {money(low, prices)} to {money(high, prices)} "
+            f"| {money(low * month, prices)} to {money(high * month, prices)} "
+            f"| {money(on, prices)} / {money(off, prices)} "
+            f"| {money(low * month + on, prices)} to {money(high * month + on, prices)} "
+            f"| {_run(config.training_instance_type, runtime, 1, config, prices)} "
+            f"| {_run(config.training_instance_type, runtime, tuning_jobs, config, prices)} |"
+        )
     return lines
 
 
