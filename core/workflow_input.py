@@ -99,9 +99,9 @@ class WorkflowInput:
         return cls(
             training_job_name=data.get("trainingJobName"),  # type: ignore[arg-type]
             dataset=data.get("dataset"),  # type: ignore[arg-type]
-            format=data.get("format", "lst"),  # type: ignore[arg-type]
-            hyperparameters=data.get("hyperParameters") or {},  # type: ignore[arg-type]
-            instance_count=data.get("instanceCount", 1),  # type: ignore[arg-type]
+            format=data.get("format", "lst"),
+            hyperparameters=data.get("hyperParameters") or {},
+            instance_count=data.get("instanceCount", 1),
         )
 
     @classmethod

@@ -15,7 +15,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import boto3
 from botocore.config import Config
@@ -259,7 +259,7 @@ def parse_probabilities(answer: bytes, class_count: int) -> list[float]:
     return probabilities
 
 
-def _is_probability_vector(value: Any, length: int) -> bool:
+def _is_probability_vector(value: Any, length: int) -> TypeGuard[list[float]]:
     return (
         isinstance(value, list)
         and len(value) == length

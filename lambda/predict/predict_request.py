@@ -209,4 +209,4 @@ def validate_top_k(requested: Any, class_count: int) -> int:
             contract.BAD_REQUEST,
             f'"{contract.TOP_K_FIELD}" must be a whole number from 1 to {class_count}, not {shown}',
         )
-    return requested
+    return int(requested)

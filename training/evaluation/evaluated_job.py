@@ -143,7 +143,7 @@ def upload_extracted_images(
     """Put the RecordIO dataset's extracted ``images`` where the transform reads them
     (``model.validation_uri``), skipping those already there from an earlier run."""
     bucket, prefix = split_s3_uri(model.validation_uri)
-    present = set()
+    present: set[str] = set()
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         present.update(item["Key"][len(prefix) :] for item in page.get("Contents", []))
     missing = [image for image in images if image not in present]

@@ -144,7 +144,7 @@ def most_confused(
     confusion: list[list[int]], class_names: list[str], limit: int = MOST_CONFUSED_LIMIT
 ) -> list[dict[str, Any]]:
     """Off-diagonal cells with a count, most frequent first, ties in name order; at most ``limit``."""
-    pairs = [
+    pairs: list[dict[str, Any]] = [
         {"true": class_names[row], "predicted": class_names[column], "count": int(count)}
         for row, counts in enumerate(confusion)
         for column, count in enumerate(counts)
@@ -158,7 +158,7 @@ def suspected_label_errors(
     labels: list[int], scores: Any, class_names: list[str], images: Sequence[str], threshold: float
 ) -> list[dict[str, Any]]:
     """Images the model confidently puts in another class than their label, most confident first."""
-    suspects = []
+    suspects: list[dict[str, Any]] = []
     for image, label, row in zip(images, labels, scores, strict=True):
         predicted = int(row.argmax())
         confidence = float(row[predicted])

@@ -41,7 +41,7 @@ def describe(sagemaker: Any, arn: str) -> RegisteredModel:
 
 
 def newest(sagemaker: Any, group: str, limit: int) -> list[RegisteredModel]:
-    found = []
+    found: list[RegisteredModel] = []
     for summary in packages(sagemaker, group):
         if len(found) >= limit:
             break
