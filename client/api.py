@@ -19,6 +19,8 @@ from http import HTTPStatus
 from typing import Any
 
 from core.api_contract import (
+    API_KEY_ENV,
+    CLIENT_TIMEOUT_SECONDS,
     DEFAULT_TOP_K,
     IMAGE_FIELD,
     JSON_CONTENT_TYPE,
@@ -28,11 +30,9 @@ from core.api_contract import (
     TOP_K_FIELD,
 )
 
-API_URL_ENV = "DOG_BREEDS_API_URL"
-API_KEY_ENV = "DOG_BREEDS_API_KEY"
 API_KEY_HEADER = "x-api-key"
 USER_AGENT = "dog-breeds-client/0.1"
-DEFAULT_TIMEOUT_SECONDS = 30.0
+DEFAULT_TIMEOUT_SECONDS = CLIENT_TIMEOUT_SECONDS
 MAX_RETRIES = 3
 RETRIED_STATUSES = frozenset({THROTTLED.status, NOT_READY.status})
 FIRST_BACKOFF_SECONDS = 1.0

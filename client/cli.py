@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from client.api import (
-    API_KEY_ENV,
     API_KEY_HEADER,
-    API_URL_ENV,
     DEFAULT_TIMEOUT_SECONDS,
     EXAMPLE_STAGE_URL,
     MAX_RETRIES,
@@ -28,7 +26,7 @@ from client.api import (
     predict,
 )
 from client.images import ImageError, prepare_image
-from core.api_contract import DEFAULT_TOP_K, ROUTE
+from core.api_contract import API_KEY_ENV, API_URL_ENV, DEFAULT_TOP_K, ROUTE
 from core.cli_args import positive_int
 
 PROG = "python -m client"

@@ -52,6 +52,13 @@ ENDPOINT_MAX_ATTEMPTS = 2  # one retry: botocore's standard mode retries throttl
 ENDPOINT_MAX_BACKOFF_SECONDS = 2  # standard mode's jittered backoff before the second attempt
 RETRY_AFTER_SECONDS = 2
 
+# --- The client (python -m client) ------------------------------------------------------------
+# Its settings from the environment, which its callers (the smoke test, evaluate's API source) set.
+API_URL_ENV = "DOG_BREEDS_API_URL"
+API_KEY_ENV = "DOG_BREEDS_API_KEY"
+# How long it waits for one answer: above API Gateway's 29 s, which answers 504 first.
+CLIENT_TIMEOUT_SECONDS = 30.0
+
 
 def base64_length(raw_bytes: int) -> int:
     """Characters of standard, padded base64 for ``raw_bytes`` bytes."""

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from client.api import API_KEY_ENV, API_URL_ENV, DEFAULT_TIMEOUT_SECONDS
-from core.api_contract import DEFAULT_TOP_K, NOT_READY
+from core.api_contract import API_KEY_ENV, API_URL_ENV, CLIENT_TIMEOUT_SECONDS, DEFAULT_TOP_K, NOT_READY
+from core.aws_region import environment_region
 from core.cli_args import positive_int
 from core.stage_config import STAGES
 from smoke.checks import prediction_problems
@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout",
         type=float,
-        default=DEFAULT_TIMEOUT_SECONDS,
+        default=CLIENT_TIMEOUT_SECONDS,
         metavar="S",
         help="seconds to wait for each answer (default: %(default)g)",
     )
@@ -123,8 +123,6 @@ def existing_file(text: str) -> Path:
 
 def aws_clients(region: str | None) -> tuple[Any, Any]:
     import boto3  # here, not at import: the tests never create a real client
-
-    from training.aws import environment_region
 
     session = boto3.session.Session(region_name=region or environment_region())
     if session.region_name is None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from core import layout
+from core.aws_region import environment_region
 from core.s3_url import s3_url
 from training.errors import TrainingError
 
@@ -43,12 +43,6 @@ def new_session() -> Any:
     core = botocore.session.get_session()
     core.register_component("data_loader", _shared_loader())
     return boto3.session.Session(botocore_session=core, region_name=environment_region())
-
-
-def environment_region() -> str | None:
-    """``AWS_REGION``, which botocore ignores; None leaves the region to botocore's own chain
-    (``AWS_DEFAULT_REGION``, then the profile's ``region``)."""
-    return os.environ.get("AWS_REGION") or None
 
 
 @functools.cache
