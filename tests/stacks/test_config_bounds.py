@@ -7,6 +7,7 @@ without cases here, fails ``test_every_setting_declares_its_bound_and_is_tested`
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -27,7 +28,7 @@ from core.stage_config import (
     stage_config,
 )
 
-README = Path(__file__).parents[2] / "README.md"
+CONFIGURATION_DOC = Path(__file__).parents[2] / "docs" / "configuration.md"
 BASE = STAGES["dev"]  # endpoint_instance_count 1, api_rate_limit 5, training_max_runtime_hours 6
 
 GPU = "a GPU type 'ml.<family>.<size>' with family one of g4dn, g5, g6, g6e, p3, p4d, p5"
@@ -229,15 +230,21 @@ def test_every_setting_declares_its_bound_and_is_tested():
     assert sorted({_named(changes) for changes, allowed in REJECTED}) == sorted(names)
 
 
-def test_every_setting_is_in_the_readmes_per_stage_table():
-    text = README.read_text()
-    table = text[text.index("| setting | dev | prod | allowed |") :].split("\n\n")[0]
+def _settings_table(text: str) -> str:
+    """The per-stage table: its header and the rows that follow it."""
+    lines = text[text.index("| setting | dev | prod | allowed |") :].splitlines()
+    return "\n".join(itertools.takewhile(lambda line: line.startswith("|"), lines))
+
+
+def test_every_setting_is_in_the_per_stage_table_of_the_configuration_doc():
+    text = CONFIGURATION_DOC.read_text()
+    table = _settings_table(text)
     missing = [f.name for f in fields(StageConfig) if f.name != "name" and f"`{f.name}`" not in table]
     assert missing == []
 
 
 def _shown(value) -> str:
-    """A setting's value as the README's table writes it."""
+    """A setting's value as the configuration doc's table writes it."""
     if value is None or value == {}:
         return "none"
     if isinstance(value, bool):
@@ -249,9 +256,9 @@ def _shown(value) -> str:
     return f"`{value}`"
 
 
-def test_the_readmes_table_shows_each_stages_values():
-    text = README.read_text()
-    table = text[text.index("| setting | dev | prod | allowed |") :].split("\n\n")[0]
+def test_the_configuration_docs_table_shows_each_stages_values():
+    text = CONFIGURATION_DOC.read_text()
+    table = _settings_table(text)
     checked = 0
     for row in table.splitlines()[2:]:
         setting_cell, dev, prod, _ = (cell.strip() for cell in row.strip("|").split("|"))
