@@ -6,9 +6,11 @@ import argparse
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from core import layout
 from core.cli_args import positive_int as positive_int  # the commands take it from here
+from core.model_pin import MODELS_DIR
 from core.stage_config import STAGES, StageConfig, stage_config
 from training.console import say
 
@@ -21,6 +23,16 @@ def add_stage(parser: argparse.ArgumentParser) -> None:
         required=True,
         choices=sorted(STAGES),
         help="the deployed stage to work with (its stacks, data bucket and settings in core/stage_config.py)",
+    )
+
+
+def add_models_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--models-dir",
+        type=Path,
+        default=MODELS_DIR,
+        metavar="DIR",
+        help="where the pinned-model files are (default: the repository's models/)",
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from core import layout
 from core.accuracy_gate import GATE_METRIC, gate_refusal
 from core.model_package import RegisteredModel
-from core.model_pin import MODELS_DIR, ModelPinError, load_pinned_model, parse_s3_url
+from core.model_pin import ModelPinError, load_pinned_model, parse_s3_url
 from core.stage_config import StageConfig
 from training import aws
 from training.commands import options
@@ -49,13 +49,7 @@ def register(subcommands: Any) -> None:
         action="store_true",
         help="promote even below the stage's minimum validation accuracy (recorded in registry and pin)",
     )
-    parser.add_argument(
-        "--models-dir",
-        type=Path,
-        default=MODELS_DIR,
-        metavar="DIR",
-        help="where the pinned-model files are (default: the repository's models/)",
-    )
+    options.add_models_dir(parser)
     parser.set_defaults(run=run)
 
 

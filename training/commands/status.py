@@ -11,7 +11,7 @@ from typing import Any
 from core import layout
 from core.accuracy_gate import GATE_METRIC, final_metric
 from core.model_package import RegisteredModel
-from core.model_pin import MODELS_DIR, ModelPinError, PinnedModel, load_pinned_model
+from core.model_pin import ModelPinError, PinnedModel, load_pinned_model
 from training import aws
 from training.commands import options
 from training.console import format_duration, format_table
@@ -58,13 +58,7 @@ def register(subcommands: Any) -> None:
     parser.add_argument(
         "--limit", type=options.positive_int, default=10, metavar="N", help="jobs of each kind (default: 10)"
     )
-    parser.add_argument(
-        "--models-dir",
-        type=Path,
-        default=MODELS_DIR,
-        metavar="DIR",
-        help="where the pinned-model files are (default: the repository's models/)",
-    )
+    options.add_models_dir(parser)
     parser.set_defaults(run=run)
 
 

@@ -7,9 +7,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from core.accuracy_gate import GATE_METRIC
 from training.console import say
 from training.errors import TrainingError
-from training.evaluation.metrics import GATE_METRIC
 from training.jobs.stage_jobs import describe_training_job, final_metric
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
