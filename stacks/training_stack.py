@@ -41,9 +41,10 @@ class TrainingStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         log_retention = retention_days(config.log_retention_days)
-        self.image = image_classification_image(self)
-        # The construct path of the first release (see FIRST_RELEASE_LOGICAL_IDS).
+        # The construct path of the first release (see FIRST_RELEASE_LOGICAL_IDS), added first so
+        # the template lists its resources before the image's mapping, as it always did.
         workflow = Construct(self, "Workflow")
+        self.image = image_classification_image(self)
         self.training_role = TrainingRole(workflow, "TrainingRole", data_bucket=data_bucket, image=self.image)
         self.registry = ModelRegistry(
             workflow, "ModelPackageGroup", stage=config.name, retain=config.retain_data

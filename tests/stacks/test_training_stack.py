@@ -8,6 +8,10 @@ import pytest
 from stack_synthesis import synthesize
 
 from core import hyperparameters, layout
+from core.json_path import JsonPath
+from core.model_package import ModelPackageSpec, create_model_package_request
+from core.stage_config import stage_config
+from core.training_job import TrainingJobSpec, create_training_job_request
 
 
 def only(template, resource_type):
@@ -276,3 +280,59 @@ def test_every_training_resource_keeps_the_logical_id_of_its_first_release(stage
     assert {logical_id: resource["Type"] for logical_id, resource in resources.items()} == (
         FIRST_RELEASE_LOGICAL_IDS
     )
+
+
+# Fields whose values hold CloudFormation references (the "<ref>" markers of definition()).
+_REFERENCING = {"AlgorithmSpecification", "RoleArn", "OutputDataConfig", "InferenceSpecification"}
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_train_state_sends_core_s_training_job_request(stage):
+    config = stage_config(stage)
+    parameters = definition(synthesize(stage).training)["States"]["Train"]["Parameters"]
+    expected = create_training_job_request(
+        TrainingJobSpec(
+            stage=stage,
+            image_uri="image",
+            role_arn="role",
+            bucket="bucket",
+            channels=JsonPath("$.prepared.channels"),
+            hyperparameters=JsonPath("$.prepared.hyperParameters"),
+            instance_type=config.training_instance_type,
+            instance_count=JsonPath("$.prepared.instanceCount"),
+            max_runtime_seconds=config.training_max_runtime_hours * 3600,
+            spot=config.training_spot,
+            max_wait_seconds=config.training_max_wait_hours * 3600,
+            checkpoint_uri=JsonPath("$.prepared.checkpointUri"),
+            name=JsonPath("$.prepared.trainingJobName"),
+        )
+    )
+    assert list(parameters) == list(expected)
+    assert {k: v for k, v in parameters.items() if k not in _REFERENCING} == {
+        k: v for k, v in expected.items() if k not in _REFERENCING
+    }
+    assert parameters["ResourceConfig"]["VolumeSizeInGB"] == 50
+
+
+def test_the_register_state_sends_core_s_model_package_request(dev):
+    parameters = definition(dev.training)["States"]["RegisterModel"]["Parameters"]
+    expected = create_model_package_request(
+        ModelPackageSpec(
+            group="group",
+            image_uri="image",
+            model_data_url=JsonPath("$.training.ModelArtifacts.S3ModelArtifacts"),
+            training_job=JsonPath("$.prepared.trainingJobName"),
+            dataset=JsonPath("$.dataset"),
+            validation_accuracy=JsonPath("States.Format('{}', $.metric.accuracy[0])"),
+            serving_instance_type=stage_config("dev").endpoint_instance_type,
+        )
+    )
+    assert list(parameters) == list(expected)
+    assert {k: v for k, v in parameters.items() if k not in {*_REFERENCING, "ModelPackageGroupName"}} == {
+        k: v for k, v in expected.items() if k not in {*_REFERENCING, "ModelPackageGroupName"}
+    }
+    containers = parameters["InferenceSpecification"]["Containers"]
+    assert containers[0]["ModelDataUrl.$"] == "$.training.ModelArtifacts.S3ModelArtifacts"
+    assert {k: v for k, v in parameters["InferenceSpecification"].items() if k != "Containers"} == {
+        k: v for k, v in expected["InferenceSpecification"].items() if k != "Containers"
+    }

@@ -1,7 +1,9 @@
 """The declared training workflow: check the data, train on spot GPUs, gate on accuracy, register.
 
 CloudFormation has no training-job resource, so a Step Functions state machine runs each training
-job (``createTrainingJob.sync`` waits for it, however long) and records the result.
+job (``createTrainingJob.sync`` waits for it, however long) and records the result. The job and
+the model package are core's requests (``core.training_job``, ``core.model_package``), the same
+`tune` and `promote` send, with ``JsonPath`` fields for what only the execution knows.
 """
 
 from __future__ import annotations
@@ -19,11 +21,15 @@ from constructs import Construct
 
 from core import hyperparameters, layout
 from core.accuracy_gate import GATE_METRIC
+from core.json_path import JsonPath
+from core.model_package import ModelPackageSpec, create_model_package_request
+from core.training_job import TrainingJobSpec, create_training_job_request
 from stacks.algorithm_image import AlgorithmImage
 from stacks.constructs.training.model_registry import ModelRegistry
 from stacks.nag import CDK_ROLE_DEPENDENCY, acknowledge, acknowledge_resource, ignore_cfn_lint
 
 ACCURACY_PATH = "$.metric.accuracy[0]"
+JOB_NAME_PATH = "$.prepared.trainingJobName"
 
 
 class TrainingWorkflow(Construct):
@@ -89,27 +95,17 @@ class TrainingWorkflow(Construct):
             service="sagemaker",
             action="createModelPackage",
             iam_resources=[registry.group_arn, registry.versions_arn],
-            parameters={
-                "ModelPackageGroupName": registry.group_name,
-                "ModelPackageDescription.$": "States.Format('Training job {}', $.prepared.trainingJobName)",
-                "ModelApprovalStatus": "PendingManualApproval",
-                "InferenceSpecification": {
-                    "Containers": [
-                        {
-                            "Image": image.uri,
-                            "ModelDataUrl.$": "$.training.ModelArtifacts.S3ModelArtifacts",
-                        }
-                    ],
-                    "SupportedContentTypes": ["application/x-image", "image/jpeg", "image/png"],
-                    "SupportedResponseMIMETypes": ["application/json"],
-                    "SupportedRealtimeInferenceInstanceTypes": [serving_instance_type],
-                },
-                "CustomerMetadataProperties": {
-                    "trainingJob.$": "$.prepared.trainingJobName",
-                    "dataset.$": "$.dataset",
-                    "validationAccuracy.$": f"States.Format('{{}}', {ACCURACY_PATH})",
-                },
-            },
+            parameters=create_model_package_request(
+                ModelPackageSpec(
+                    group=registry.group_name,
+                    image_uri=image.uri,
+                    model_data_url=JsonPath("$.training.ModelArtifacts.S3ModelArtifacts"),
+                    training_job=JsonPath(JOB_NAME_PATH),
+                    dataset=JsonPath("$.dataset"),
+                    validation_accuracy=JsonPath(f"States.Format('{{}}', {ACCURACY_PATH})"),
+                    serving_instance_type=serving_instance_type,
+                )
+            ),
             result_path="$.registered",
         )
         failed_check = sfn.Fail(
@@ -220,36 +216,25 @@ def _training_job_state(
     max_runtime: Duration,
     max_wait: Duration,
 ) -> dict[str, Any]:
-    stopping = {"MaxRuntimeInSeconds": max_runtime.to_seconds()}
-    if spot:
-        stopping["MaxWaitTimeInSeconds"] = max_wait.to_seconds()
+    """The Train state: core.training_job's request, with what the data check prepared at run time."""
+    spec = TrainingJobSpec(
+        stage=stage,
+        image_uri=image.uri,
+        role_arn=training_role.role_arn,
+        bucket=data_bucket.bucket_name,
+        channels=JsonPath("$.prepared.channels"),
+        hyperparameters=JsonPath("$.prepared.hyperParameters"),
+        instance_type=instance_type,
+        instance_count=JsonPath("$.prepared.instanceCount"),
+        max_runtime_seconds=int(max_runtime.to_seconds()),
+        spot=spot,
+        max_wait_seconds=int(max_wait.to_seconds()),
+        checkpoint_uri=JsonPath("$.prepared.checkpointUri"),
+        name=JsonPath(JOB_NAME_PATH),
+    )
     return {
         "Type": "Task",
         "Resource": f"arn:{Aws.PARTITION}:states:::sagemaker:createTrainingJob.sync",
-        "Parameters": {
-            "TrainingJobName.$": "$.prepared.trainingJobName",
-            "AlgorithmSpecification": {
-                "TrainingImage": image.uri,
-                "TrainingInputMode": "File",
-                "EnableSageMakerMetricsTimeSeries": True,
-            },
-            "RoleArn": training_role.role_arn,
-            "HyperParameters.$": "$.prepared.hyperParameters",
-            "InputDataConfig.$": "$.prepared.channels",
-            "OutputDataConfig": {
-                "S3OutputPath": f"s3://{data_bucket.bucket_name}/{layout.TRAINING_OUTPUT_PREFIX}"
-            },
-            "ResourceConfig": {
-                "InstanceType": instance_type,
-                "InstanceCount.$": "$.prepared.instanceCount",
-                "VolumeSizeInGB": 50,
-            },
-            "StoppingCondition": stopping,
-            "EnableManagedSpotTraining": spot,
-            # The built-in algorithm needs no network; SageMaker moves the data and checkpoints.
-            "EnableNetworkIsolation": True,
-            "CheckpointConfig": {"S3Uri.$": "$.prepared.checkpointUri"},
-            "Tags": layout.job_tags(stage),
-        },
+        "Parameters": create_training_job_request(spec),
         "ResultPath": "$.training",
     }
