@@ -19,8 +19,8 @@ from core import api_contract
 
 from .helpers import CLASS_NAMES, ENDPOINT_NAME, MODEL_VERSION, endpoint_answer
 
-# Powertools reads these when predict_handler is first imported, as Lambda's environment (set by
-# the CDK) provides them; without a namespace every metrics flush fails.
+# predict_handler's telemetry reads these (Powertools' names) when it is first imported, as Lambda's
+# environment (set by the CDK) provides them; without a namespace every metrics flush fails.
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "DogBreedsTest")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "predict")
 

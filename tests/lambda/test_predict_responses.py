@@ -26,7 +26,7 @@ def bad_request(context, **event_kwargs):
 
 
 def emitted_metrics(captured_stdout: str) -> dict[str, list[float]]:
-    """Metric name -> values, from the Embedded Metric Format lines Powertools prints."""
+    """Metric name -> values, from the Embedded Metric Format lines the handler prints."""
     metrics = {}
     for line in captured_stdout.splitlines():
         record = json.loads(line) if line.startswith('{"_aws"') else {}

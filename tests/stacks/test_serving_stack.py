@@ -223,13 +223,14 @@ def test_function_may_invoke_only_its_endpoint(dev):
     )
 
 
-def test_function_bundle_holds_handler_contract_classes_and_powertools(dev):
+def test_function_bundle_holds_handler_contract_and_classes_without_powertools(dev):
     _, function = only(dev.serving, "AWS::Lambda::Function")
     asset_hash = function["Properties"]["Code"]["S3Key"].split(".")[0]
     bundle = dev.outdir / f"asset.{asset_hash}"
     assert (bundle / "predict_handler.py").is_file()
     assert (bundle / "core" / "api_contract.py").is_file()
-    assert (bundle / "aws_lambda_powertools" / "__init__.py").is_file()
+    assert (bundle / "telemetry.py").is_file()
+    assert not (bundle / "aws_lambda_powertools").exists()
     assert not list(bundle.rglob("__pycache__"))
     classes = json.loads((bundle / "classes.json").read_text())
     assert classes == [c["name"] for c in default_classes()]
