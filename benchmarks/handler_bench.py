@@ -41,6 +41,7 @@ HANDLER_DIR = REPO_ROOT / "lambda" / "predict"
 sys.path[:0] = [str(REPO_ROOT), str(HANDLER_DIR)]
 
 from core import api_contract  # noqa: E402 - importable only once the paths above are set
+from core.cli_help import HelpFormatter, examples  # noqa: E402
 
 REGION = "us-east-1"
 CLASS_COUNT = 120  # the Stanford Dogs breeds
@@ -80,13 +81,23 @@ def main() -> int:
 
 
 def parse_arguments() -> argparse.Namespace:
+    return build_parser().parse_args()
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        prog="python benchmarks/handler_bench.py",
         description=__doc__.split("\n\n")[0],
-        epilog="Prints progress, then a table per measurement with the ratios and their targets.",
+        epilog=examples(
+            "python benchmarks/handler_bench.py",
+            "python benchmarks/handler_bench.py --requests 100 --cold-runs 20",
+            notes="Prints progress, then a table per measurement with the ratios and their targets.",
+        ),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--requests", type=int, default=40, help="timed requests per payload size (40)")
     parser.add_argument("--cold-runs", type=int, default=10, help="fresh subprocesses per variant (10)")
-    return parser.parse_args()
+    return parser
 
 
 # --- (a) Per request --------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from local_model_bench import write_resnet50_model  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from core.breeds import STANFORD_DOGS_FOLDERS, split_folder  # noqa: E402
+from core.cli_help import HelpFormatter, examples  # noqa: E402
 from local.api_server import start_api  # noqa: E402
 from local.model import load, write_test_model  # noqa: E402
 from local.model.preprocess import preprocess  # noqa: E402
@@ -45,12 +46,25 @@ def photo(size: int = 224) -> bytes:
     return buffer.getvalue()
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=40)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python benchmarks/local_api_bench.py",
+        description=__doc__.split("\n\n")[0],
+        epilog=examples(
+            "python benchmarks/local_api_bench.py",
+            "python benchmarks/local_api_bench.py --small --rounds 100",
+            "python benchmarks/local_api_bench.py --model model.tar.gz",
+        ),
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("--rounds", type=int, default=40, help="timed requests of each kind (default: 40)")
     parser.add_argument("--model", help="model.tar.gz or folder (default: a ResNet-50 with random weights)")
     parser.add_argument("--small", action="store_true", help="serve the small test model instead")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> int:
+    args = build_parser().parse_args()
     work = Path(tempfile.mkdtemp(prefix="local-api-bench-"))
     if args.model:
         source = args.model

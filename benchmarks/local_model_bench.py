@@ -28,7 +28,8 @@ from PIL import Image
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from local.model import CpuModel, load  # noqa: E402 - importable only once the path above is set
+from core.cli_help import HelpFormatter, examples  # noqa: E402 - importable only once the path is set
+from local.model import CpuModel, load  # noqa: E402
 from local.model.params import dump_params  # noqa: E402
 from local.model.testmodel import random_params  # noqa: E402
 
@@ -79,14 +80,30 @@ def _timed(function, repeats: int) -> list[float]:
     return samples
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python benchmarks/local_model_bench.py",
+        description=(
+            "Measure the CPU model (local/model) with a ResNet-50-shaped network (120 classes, random "
+            "weights), side by side in one run: (a) bare runtime latency, CpuModel.forward on one "
+            "preprocessed tensor; (b) predict of one 500x375 JPEG, a local API request's path; (c) images "
+            "per second of predict_batch, as `evaluate local` runs it. A measurement, not a gate: it exits "
+            "0 whatever the numbers."
+        ),
+        epilog=examples(
+            "python benchmarks/local_model_bench.py",
+            "python benchmarks/local_model_bench.py --repeats 50 --images 64 --batch 16",
+        ),
+        formatter_class=HelpFormatter,
     )
-    parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--images", type=int, default=32)
-    parser.add_argument("--batch", type=int, default=16)
-    args = parser.parse_args()
+    parser.add_argument("--repeats", type=int, default=20, help="timed runs of (a) and (b) (default: 20)")
+    parser.add_argument("--images", type=int, default=32, help="JPEGs predicted in (c) (default: 32)")
+    parser.add_argument("--batch", type=int, default=16, help="images per runtime call in (c) (default: 16)")
+    return parser
+
+
+def main() -> int:
+    args = build_parser().parse_args()
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
         model = load(write_resnet50_model(Path(folder)))

@@ -38,7 +38,8 @@ does not change which other mutants are sampled.
 Examples:
     python benchmarks/mutation.py lambda/predict/predict_request.py --tests tests/lambda --sample 60 --seed 0
     python benchmarks/mutation.py training/evaluation/metrics.py \\
-        --tests tests/training/test_metrics_edges.py tests/training/test_evaluate_analysis_metrics.py \\
+        --tests tests/training/evaluation/test_metrics_edges.py \\
+        tests/training/evaluation/test_evaluate_analysis_metrics.py \\
         --sample 60
     python benchmarks/mutation.py training/data/splits.py --list --sample 0    # every mutant, nothing run
     python benchmarks/mutation.py training/data/splits.py --tests tests/training --only 3f2a9c1b
@@ -55,6 +56,7 @@ import contextlib
 import copy
 import hashlib
 import importlib
+import importlib.util
 import json
 import os
 import random
@@ -71,6 +73,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 SCRIPT_DIR = Path(__file__).resolve().parent
 REPO_ROOT = SCRIPT_DIR.parent
@@ -753,12 +756,40 @@ def _describe(mutant: Mutant) -> str:
     return f"{heading}\n{_show(mutant.original, '-')}\n{_show(mutant.mutated, '+')}"
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def cli_help() -> ModuleType:
+    """core/cli_help.py, loaded by path: importing the ``core`` package here would make the forked
+    test runs import the real tree's core instead of the copy's."""
+    spec = importlib.util.spec_from_file_location("mutation_cli_help", REPO_ROOT / "core" / "cli_help.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_parser() -> argparse.ArgumentParser:
+    help_ = cli_help()
     parser = argparse.ArgumentParser(
         prog="python benchmarks/mutation.py",
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__[__doc__.index("Examples:") :],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "A mutation run: which small changes to one module do its tests fail to notice? A sample of "
+            "the mutants (one small change each, mutmut's operators plus three; see this file's docstring) "
+            "is run in a private copy of the working tree; a mutant is killed when the tests fail. "
+            "A measurement, not a CI gate: it exits 0 when the run completes (or 1 below --fail-under), "
+            "1 when the tests fail on the unmutated module, and 2 on bad usage."
+        ),
+        epilog=help_.examples(
+            "python benchmarks/mutation.py lambda/predict/predict_request.py --tests tests/lambda",
+            (
+                "python benchmarks/mutation.py training/evaluation/metrics.py",
+                "--tests tests/training/evaluation/test_metrics_edges.py",
+                "tests/training/evaluation/test_evaluate_analysis_metrics.py --sample 60",
+            ),
+            "# every mutant listed, nothing run:",
+            "python benchmarks/mutation.py training/data/splits.py --list --sample 0",
+            "python benchmarks/mutation.py training/data/splits.py --tests tests/training --only 3f2a9c1b",
+        ),
+        formatter_class=help_.HelpFormatter,
     )
     parser.add_argument("module", help="the Python file to mutate, e.g. training/evaluation/metrics.py")
     parser.add_argument("--tests", nargs="+", metavar="PATH", help="test files or folders given to pytest")
@@ -790,6 +821,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--fail-under", type=float, metavar="PERCENT", help="exit 1 when the kill rate is below this"
     )
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.sample < 0:
         parser.error(f"--sample must be 0 (all) or more, not {args.sample}")
