@@ -14,7 +14,7 @@ from evaluate_collect_helpers import JOB, VALIDATION, probabilities_for, write_l
 
 from training.cli import main
 
-REPOSITORY = Path(__file__).resolve().parents[2]
+REPOSITORY = Path(__file__).resolve().parents[3]
 API_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/v1/"
 
 

@@ -172,16 +172,18 @@ def test_upload_after_prepare_with_another_seed_leaves_exactly_the_new_split(
     cli_dev, stanford_tree, tmp_path, capsys
 ):
     out = tmp_path / "out"
+    # The test tree holds a few breeds, so prepare marks it a subset and upload names it so.
+    prefix = f"datasets/{layout.SUBSET_DATASET_NAME}/"
     run_prepare(stanford_tree, out, seed=0)
     run_cli(capsys, "upload", out, "--stage", "dev")
-    first = bucket_keys(cli_dev.bucket)
+    first = bucket_keys(cli_dev.bucket, prefix)
     run_prepare(stanford_tree, out, seed=1)
 
     status, out_text, _ = run_cli(capsys, "upload", out, "--stage", "dev")
 
     assert status == 0
-    assert bucket_keys(cli_dev.bucket) == local_keys(out)
-    stale = sorted(first - local_keys(out))
+    assert bucket_keys(cli_dev.bucket, prefix) == local_keys(out, prefix)
+    stale = sorted(first - local_keys(out, prefix))
     assert stale  # the seed moved images between train/ and validation/
     for key in stale:
         assert f"delete s3://{cli_dev.bucket}/{key} (not in the local dataset)\n" in out_text
