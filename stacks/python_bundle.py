@@ -7,16 +7,20 @@ its bundle is derived from that rule, not from a list of file names: the handler
 files and the whole ``core`` package. Beside them: generated files (such as the class list),
 pure-Python packages copied from this environment, where requirements.txt pins them, and binary
 packages unpacked from wheels built for the Lambda runtime, which scripts/setup downloads into
-``LAMBDA_WHEELS_DIR`` at the version requirements.txt pins (synth never downloads).
+``LAMBDA_WHEELS_DIR`` at the version requirements.txt pins (synth never downloads). Of a wheel, only
+what the handler's imports reach is unpacked, with the shared libraries its extension modules link
+(for the prediction function: 3 of Pillow's files and 7 of its 17 libraries, 7.7 of 21.5 MB).
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 import shutil
+import struct
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import jsii
@@ -62,8 +66,9 @@ class _LocalBundle:
             (out / relative).write_text(text, encoding="utf-8")
         for package in self._packages:
             _copy_installed_package(package, out)
+        handler_imports = imported_modules(sorted(self._handler_dir.glob("*.py")))
         for distribution in self._wheels:
-            _unpack_wheel(lambda_wheel(distribution), out)
+            _unpack_wheel(lambda_wheel(distribution), out, handler_imports)
         return True
 
 
@@ -96,17 +101,109 @@ def lambda_wheel(distribution: str) -> Path:
     return candidates[-1]
 
 
-def _unpack_wheel(wheel: Path, out: Path) -> None:
-    """A wheel's importable files (a wheel is a zip laid out as site-packages), without metadata."""
+def _unpack_wheel(wheel: Path, out: Path, imports: set[str] | None = None) -> None:
+    """A wheel's importable files (a wheel is a zip laid out as site-packages), without metadata.
+
+    With ``imports`` (module names the handler imports), only what those need: their modules, the
+    modules those import in turn, and the shared libraries the extension modules link.
+    """
     with zipfile.ZipFile(wheel) as archive:
+        wanted = None if imports is None else _members_needed(archive, imports)
         for member in archive.namelist():
             top = member.split("/", 1)[0]
             name = member.rsplit("/", 1)[-1]
             if top.endswith(".dist-info") or any(Path(name).match(pattern) for pattern in _IGNORE_NAMES):
                 continue
-            if "__pycache__" in member.split("/"):
+            if "__pycache__" in member.split("/") or (wanted is not None and member not in wanted):
                 continue
             archive.extract(member, out)
+
+
+def imported_modules(sources: Iterable[Path]) -> set[str]:
+    """The modules ``sources`` import by absolute name (``from X import y`` adds ``X`` and ``X.y``)."""
+    names: set[str] = set()
+    for source in sources:
+        names |= _imports_of(ast.parse(source.read_text(encoding="utf-8")), package="")
+    return names
+
+
+def _imports_of(tree: ast.Module, package: str) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the package, one level up per extra dot
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(filter(None, [*parts, node.module]))
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _members_needed(archive: zipfile.ZipFile, imports: set[str]) -> set[str]:
+    """The wheel members that importing ``imports`` loads, and the libraries those link."""
+    modules: dict[str, str] = {}  # dotted module name -> member
+    libraries: dict[str, str] = {}  # file name -> member, for auditwheel's <distribution>.libs/
+    for member in archive.namelist():
+        folder, _, name = member.rpartition("/")
+        if folder.endswith(".libs"):
+            libraries[name] = member
+        elif name.endswith((".py", ".so")):
+            module = f"{folder}/{name.split('.', 1)[0]}".strip("/").replace("/", ".")
+            modules[module.removesuffix(".__init__")] = member
+    needed: set[str] = set()
+    pending = [name for name in imports if name in modules]
+    while pending:
+        name = pending.pop()
+        member = modules[name]
+        if member in needed:
+            continue
+        needed.add(member)
+        parent = name.rpartition(".")[0]
+        pending += [parent] if parent in modules else []
+        if member.endswith(".py"):
+            package = name if member.endswith("/__init__.py") else parent
+            tree = ast.parse(archive.read(member))
+            pending += [n for n in _imports_of(tree, package) if n in modules]
+        else:
+            needed |= _libraries_needed(archive, member, libraries)
+    return needed
+
+
+def _libraries_needed(archive: zipfile.ZipFile, member: str, libraries: Mapping[str, str]) -> set[str]:
+    """The bundled libraries ``member`` links, directly or through each other (the system's are not)."""
+    needed: set[str] = set()
+    pending = [member]
+    while pending:
+        for name in elf_needed(archive.read(pending.pop())):
+            library = libraries.get(name)
+            if library is not None and library not in needed:
+                needed.add(library)
+                pending.append(library)
+    return needed
+
+
+def elf_needed(binary: bytes) -> list[str]:
+    """The DT_NEEDED entries of a 64-bit little-endian ELF file (the libraries it links)."""
+    if binary[:6] != b"\x7fELF\x02\x01":
+        raise RuntimeError("not a 64-bit little-endian ELF file: the Lambda runtime (arm64) loads no other")
+    section_offset, section_size, section_count = struct.unpack_from("<Q10xHH", binary, 0x28)
+    sections = [struct.unpack_from("<4xI16xQQI", binary, section_offset + i * section_size)
+                for i in range(section_count)]  # fmt: skip
+    needed = []
+    for kind, offset, size, link in sections:
+        if kind != 6:  # SHT_DYNAMIC
+            continue
+        strings_offset = sections[link][1]
+        for tag, value in struct.iter_unpack("<qQ", binary[offset : offset + size]):
+            if tag == 0:  # DT_NULL
+                break
+            if tag == 1:  # DT_NEEDED
+                start = strings_offset + value
+                needed.append(binary[start : binary.index(b"\x00", start)].decode())
+    return needed
 
 
 def _copy_installed_package(package: str, out: Path) -> None:

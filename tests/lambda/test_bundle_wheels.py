@@ -94,3 +94,61 @@ def test_the_downloaded_pillow_wheel_is_the_pinned_one_for_the_lambda_platform()
         names = archive.namelist()
     assert "PIL/JpegImagePlugin.py" in names
     assert any(name.startswith("PIL/_imaging.cpython-314-aarch64-linux-gnu") for name in names)
+
+
+def test_the_bundle_takes_only_what_the_handler_imports_from_the_pillow_wheel_and_the_libraries_it_links():
+    imports = python_bundle.imported_modules(sorted(predict_function.HANDLER_DIR.glob("*.py")))
+
+    with zipfile.ZipFile(python_bundle.lambda_wheel("pillow")) as archive:
+        needed = python_bundle._members_needed(archive, imports)
+
+    python_files = sorted(name for name in needed if name.startswith("PIL/"))
+    libraries = sorted(name.split("/")[1].split("-")[0] for name in needed if name.startswith("pillow.libs/"))
+    assert python_files == [
+        "PIL/__init__.py",
+        "PIL/_imaging.cpython-314-aarch64-linux-gnu.so",
+        "PIL/_version.py",
+    ]
+    # _imaging links libjpeg, libopenjp2, libtiff, libxcb; libtiff links liblzma, libzstd; libxcb libXau.
+    assert libraries == ["libXau", "libjpeg", "liblzma", "libopenjp2", "libtiff", "libxcb", "libzstd"]
+
+
+def test_wheel_is_unpacked_down_to_the_modules_the_imports_reach(tmp_path):
+    wheel = make_wheel(
+        tmp_path / "w.whl",
+        {
+            "pkg/__init__.py": "from . import _version\n",
+            "pkg/_version.py": "version = '1'\n",
+            "pkg/used.py": "from .helpers.deep import thing\nimport json\n",
+            "pkg/helpers/__init__.py": "",
+            "pkg/helpers/deep.py": "thing = 1\n",
+            "pkg/unused.py": "from . import used\n",
+            "other/__init__.py": "",
+            "pkg-1.0.dist-info/METADATA": "",
+        },
+    )
+    out = tmp_path / "bundle"
+    out.mkdir()
+    imports = python_bundle.imported_modules([make_source(tmp_path, "from pkg import used\n")])
+
+    python_bundle._unpack_wheel(wheel, out, imports)
+
+    unpacked = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert unpacked == [
+        "pkg/__init__.py",
+        "pkg/_version.py",
+        "pkg/helpers/__init__.py",
+        "pkg/helpers/deep.py",
+        "pkg/used.py",
+    ]
+
+
+def test_a_library_that_is_not_arm64_elf_is_refused_with_why():
+    with pytest.raises(RuntimeError, match=r"^not a 64-bit little-endian ELF file: the Lambda runtime"):
+        python_bundle.elf_needed(b"MZ\x90\x00")
+
+
+def make_source(folder, text):
+    path = folder / "handler.py"
+    path.write_text(text)
+    return path

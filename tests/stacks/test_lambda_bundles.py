@@ -25,11 +25,9 @@ FUNCTIONS = {
     "stop_on_delete": ("training", "WorkflowStopOnDeleteFunction", cleanup.HANDLER_DIR),
     "predict_handler": ("serving", "PredictFunction", predict_function.HANDLER_DIR),
 }
-# What predict declares beyond the rule: Powertools (pure Python, copied), Pillow (the Lambda
-# platform's wheel) and the generated class list.
+# What predict declares beyond the rule: Pillow (the Lambda platform's wheel, only what the handler
+# imports) and the generated class list.
 PREDICT_EXTRAS = {
-    "aws_lambda_powertools",
-    "typing_extensions.py",
     "PIL",
     "pillow.libs",
     predict_function.CLASSES_FILE,
