@@ -113,7 +113,7 @@ def markdown_summary(configs: Sequence[StageConfig], prices: PriceTable) -> list
     """The README's cost table (``scripts/docs``): per stage, per hour and per month, endpoint on and off."""
     lines = [
         "| stage | endpoint, once a model is pinned | per hour | per month: endpoint + CloudWatch "
-        "| with `-c endpoint=off` | a training run, at most |",
+        "| with `-c endpoint=off` | a training run at its maximum runtime |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for config in configs:
