@@ -2,4 +2,5 @@
 
 from training.commands import cost, evaluate, prepare, promote, status, stop, train, tune, upload
 
-ALL = (prepare, upload, train, tune, status, stop, promote, evaluate, cost)
+# In the order of the workflow (`--help` lists them so; deploy is `cdk deploy`), then the others.
+ALL = (prepare, upload, train, promote, evaluate, tune, status, stop, cost)

@@ -26,17 +26,26 @@ DEFAULT_TUNING_JOBS = 10
 
 
 def register(subcommands: Any) -> None:
-    parser = subcommands.add_parser(
+    parser = options.command_parser(
+        subcommands,
         "cost",
-        help="what a stage keeps running and costs per hour and month, and per training or tuning run",
+        summary="what a stage keeps running and costs per hour and month, and per training or tuning run "
+        "(offline)",
         description=(
             "Print what the stage keeps running and costs per hour and per month (endpoint instances at "
             "the auto scaling minimum, up to the maximum, plus CloudWatch), then the most a training run "
-            "and a tuning run can cost. Offline: from core/stage_config.py, models/<stage>.json and the "
-            "dated price table training/jobs/prices.json, whose date is printed."
+            "and a tuning run can cost. Works offline, no AWS access: from core/stage_config.py, "
+            "models/<stage>.json and the dated price table training/jobs/prices.json, whose date is "
+            "printed."
+        ),
+        example_list=(
+            f"{options.PROG} cost --stage dev",
+            f"{options.PROG} cost --stage prod --endpoint off --tuning-jobs 20",
         ),
     )
-    options.add_stage(parser)
+    options.add_stage(
+        parser, "the stage whose settings to price (core/stage_config.py); need not be deployed"
+    )
     parser.add_argument(
         "--endpoint",
         choices=("on", "off"),

@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import textwrap
 from pathlib import Path
 from typing import Any
 
 from client.api import API_KEY_ENV, endpoint_url
+from core.cli_help import Example
 from core.stage_config import STAGES
 from training.commands import options
 from training.console import format_table
@@ -27,7 +27,9 @@ from training.evaluation.from_local import DEFAULT_BATCH_SIZE
 DEFAULT_CONCURRENCY = 4  # requests to the API at a time
 WORST_CLASSES = 5
 INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[0-9]*x?large$")
-PROG_JOB = "dogbreeds-dev-20260101-120000"
+PROG_JOB = options.EXAMPLE_JOB
+EVALUATE = f"{options.PROG} evaluate"
+API_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/v1/"
 DESCRIPTION = """\
 Predict every image of the validation list with a trained model, caching the predictions as JSON
 lines (a re-run predicts only what is missing), then write metrics.json and report.html: accuracy,
@@ -35,62 +37,65 @@ top-5, per-class precision and recall, confusions and suspected label errors.
 
 Where the predictions come from (each SOURCE has its own --help):
   transform    a SageMaker Batch Transform of the job's validation images in S3, on one instance
-               of the stage's endpoint_instance_type: billed while it runs, no endpoint needed
-  api          the deployed API, sent the local validation images of --lists OUT
-  local        the model on this machine's CPU (ONNX Runtime): no AWS bill at all
-  predictions  predictions collected before, analysed again offline (no AWS needed)
+               of the stage's endpoint_instance_type: billed while it runs, needs AWS credentials
+  api          the deployed API (an API key, no AWS credentials), or the local one of scripts/local
+  local        the model on this machine's CPU (ONNX Runtime): offline with a model file
+  predictions  predictions collected before, analysed again offline
 A dataset prepared with --format recordio works with every source: its validation images are taken
 out of validation.rec (into dataset/ next to the predictions).
 """
-EXAMPLES = f"""\
-examples:
-  # predict with the job's model by Batch Transform (no endpoint), then write the report
-  python -m training evaluate transform --job {PROG_JOB} --stage dev
-  # the same model on this CPU, from the local prepared dataset
-  python -m training evaluate local --model {PROG_JOB} --lists OUT
-  # through the deployed API
-  python -m training evaluate api --url https://abc123.execute-api.eu-west-1.amazonaws.com/v1/ \\
-      --api-key KEY --job {PROG_JOB} --lists OUT
-  # analyse cached predictions again, offline, against an earlier run
-  python -m training evaluate predictions --lists OUT --predictions evaluation/JOB/predictions.jsonl \\
-      --report evaluation/JOB/report --compare evaluation/OLDJOB/report/metrics.json
-"""
-TRANSFORM_EXAMPLES = f"""\
-examples:
-  python -m training evaluate transform --job {PROG_JOB} --stage dev
-  python -m training evaluate transform --job {PROG_JOB} --stage dev --lists OUT \\
-      --instance-type ml.m5.xlarge --collect-only
-"""
-API_EXAMPLES = f"""\
-examples:
-  python -m training evaluate api --url https://abc123.execute-api.eu-west-1.amazonaws.com/v1/ \\
-      --api-key KEY --job {PROG_JOB} --lists OUT
-  # the API served on 127.0.0.1 by `python -m local`
-  python -m training evaluate api --url http://127.0.0.1:8080/v1/ --api-key KEY \\
-      --lists OUT --predictions evaluation/local-api/predictions.jsonl
-"""
-LOCAL_EXAMPLES = f"""\
-examples:
-  python -m training evaluate local --model {PROG_JOB} --lists OUT
-  python -m training evaluate local --lists OUT \\
-      --model s3://BUCKET/training/output/{PROG_JOB}/output/model.tar.gz
-  python -m training evaluate local --model model.tar.gz --job {PROG_JOB} --lists OUT
-"""
-PREDICTIONS_EXAMPLES = """\
-examples:
-  python -m training evaluate predictions --lists OUT --predictions evaluation/JOB/predictions.jsonl
-  python -m training evaluate predictions --lists OUT --predictions evaluation/JOB/predictions.jsonl \\
-      --report evaluation/JOB/report --compare evaluation/OLDJOB/report/metrics.json
-"""
+EXAMPLES = (
+    "# predict with the job's model by Batch Transform (no endpoint), then write the report",
+    f"{EVALUATE} transform --job {PROG_JOB} --stage dev",
+    "# the same model on this CPU, from the local prepared dataset",
+    f"{EVALUATE} local --model {PROG_JOB} --lists OUT",
+    "# through the deployed API",
+    (f"{EVALUATE} api --url {API_URL}", f"--api-key KEY --job {PROG_JOB} --lists OUT"),
+    "# analyse cached predictions again, offline, against an earlier run",
+    (
+        f"{EVALUATE} predictions --lists OUT",
+        "--predictions evaluation/JOB/predictions.jsonl --report evaluation/JOB/report",
+        "--compare evaluation/OLDJOB/report/metrics.json",
+    ),
+)
+TRANSFORM_EXAMPLES = (
+    f"{EVALUATE} transform --job {PROG_JOB} --stage dev",
+    (
+        f"{EVALUATE} transform --job {PROG_JOB} --stage dev",
+        "--lists OUT --instance-type ml.m5.xlarge --collect-only",
+    ),
+)
+API_EXAMPLES = (
+    (f"{EVALUATE} api --url {API_URL}", f"--api-key KEY --job {PROG_JOB} --lists OUT"),
+    "# the API served on 127.0.0.1 by scripts/local",
+    (
+        f"{EVALUATE} api --url http://127.0.0.1:8080/v1/ --api-key KEY",
+        "--lists OUT --predictions evaluation/local-api/predictions.jsonl",
+    ),
+)
+LOCAL_EXAMPLES = (
+    (f"{EVALUATE} local --model model.tar.gz --lists OUT", f"--job {PROG_JOB}"),
+    "# a training job's model or an s3:// URL is downloaded first (AWS credentials needed)",
+    f"{EVALUATE} local --model {PROG_JOB} --lists OUT",
+    (f"{EVALUATE} local --lists OUT", f"--model s3://BUCKET/training/output/{PROG_JOB}/output/model.tar.gz"),
+)
+PREDICTIONS_EXAMPLES = (
+    f"{EVALUATE} predictions --lists OUT --predictions evaluation/JOB/predictions.jsonl",
+    (
+        f"{EVALUATE} predictions --lists OUT",
+        "--predictions evaluation/JOB/predictions.jsonl --report evaluation/JOB/report",
+        "--compare evaluation/OLDJOB/report/metrics.json",
+    ),
+)
 
 
 def register(subcommands: Any) -> None:
-    parser = subcommands.add_parser(
+    parser = options.command_parser(
+        subcommands,
         "evaluate",
-        help="predict the validation set with a trained model and write metrics.json and report.html",
+        summary="predict the validation set with a trained model and write metrics.json and report.html",
         description=DESCRIPTION,
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        example_list=EXAMPLES,
     )
     sources = parser.add_subparsers(dest="source", required=True, metavar="SOURCE")
     register_transform(sources)
@@ -99,13 +104,11 @@ def register(subcommands: Any) -> None:
     register_predictions(sources)
 
 
-def _source_parser(sources: Any, name: str, summary: str, description: str, examples: str) -> Any:
-    parser = sources.add_parser(
-        name,
-        help=summary,
-        description=textwrap.fill(description, width=100),
-        epilog=examples,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+def _source_parser(
+    sources: Any, name: str, summary: str, description: str, examples: tuple[Example, ...]
+) -> Any:
+    parser = options.command_parser(
+        sources, name, summary=summary, description=description, example_list=examples
     )
     parser.set_defaults(usage_error=parser.error)
     return parser
@@ -117,7 +120,7 @@ def register_transform(sources: Any) -> None:
         "transform",
         "predict by SageMaker Batch Transform (no endpoint; billed while it runs)",
         "Predict the job's validation images in S3 with a Batch Transform of the job's model on one "
-        "instance, then analyse. Outputs already in S3 are read, not paid for again.",
+        "instance, then analyse. Outputs already in S3 are read, not paid for again.\n\n" + options.NEEDS_AWS,
         TRANSFORM_EXAMPLES,
     )
     model = parser.add_argument_group("the model")
@@ -147,7 +150,8 @@ def register_api(sources: Any) -> None:
         "api",
         "predict through the deployed API (or the local one)",
         "Send the local validation images to the API a few at a time (retrying on 429/503), then "
-        "analyse. Give --job (the model the API must serve) or --predictions: the cache's place.",
+        "analyse. Give --job (the model the API must serve) or --predictions: the cache's place. "
+        "Needs the API's URL and key, not AWS credentials.",
         API_EXAMPLES,
     )
     target = parser.add_argument_group("the API")
@@ -180,7 +184,9 @@ def register_local(sources: Any) -> None:
         "Load the trained model as `python -m local` does (the MXNet artifact converted to ONNX) and "
         "predict the local validation images in batches on the CPU, with images per second shown, then "
         "analyse. A ResNet-50 does about 1.5 images/s on 2 cores: the full 4,116-image validation set "
-        "of Stanford Dogs takes about 45 minutes, and a re-run resumes where it stopped.",
+        "of Stanford Dogs takes about 45 minutes, and a re-run resumes where it stopped.\n\n"
+        "Works offline with a model file or folder; a training job name or an s3:// URL as --model is "
+        "downloaded first, with AWS credentials for the job's account.",
         LOCAL_EXAMPLES,
     )
     model = parser.add_argument_group("the model")
@@ -214,8 +220,9 @@ def register_predictions(sources: Any) -> None:
     parser = _source_parser(
         sources,
         "predictions",
-        "analyse predictions collected before (offline: no AWS)",
-        "Analyse a predictions cache made by another source: metrics.json and report.html, no AWS.",
+        "analyse predictions collected before (offline)",
+        "Analyse a predictions cache made by another source: metrics.json and report.html. Works "
+        "offline: nothing is read from AWS, and boto3 is not even imported.",
         PREDICTIONS_EXAMPLES,
     )
     parser.add_argument(

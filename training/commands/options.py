@@ -1,4 +1,5 @@
-"""Options several commands share, spelled and checked the same way everywhere."""
+"""Options several commands share, spelled and checked the same way everywhere, and the one way a
+command's help is written (``command_parser``)."""
 
 from __future__ import annotations
 
@@ -7,23 +8,45 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from core import layout
 from core.cli_args import positive_int as positive_int  # the commands take it from here
+from core.cli_help import Example, HelpFormatter, examples
 from core.model_pin import MODELS_DIR
 from core.stage_config import STAGES, StageConfig, stage_config
 from training.console import say
 
 DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+PROG = "python -m training"
+EXAMPLE_JOB = "dogbreeds-dev-20260101-120000"  # a training job name as `train` makes them
+NEEDS_AWS = (
+    "Needs AWS credentials for the stage's account (a profile or AWS_* variables) and its region "
+    "(AWS_REGION or the profile's)."
+)
 
 
-def add_stage(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--stage",
-        required=True,
-        choices=sorted(STAGES),
-        help="the deployed stage to work with (its stacks, data bucket and settings in core/stage_config.py)",
+def command_parser(
+    subcommands: Any, name: str, *, summary: str, description: str, example_list: tuple[Example, ...]
+) -> argparse.ArgumentParser:
+    """A command's parser: ``summary`` in the command list, ``description`` (prose, wrapped) on top of
+    its --help, the examples at the bottom."""
+    parser: argparse.ArgumentParser = subcommands.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=examples(*example_list),
+        formatter_class=HelpFormatter,
     )
+    return parser
+
+
+def add_stage(
+    parser: argparse.ArgumentParser,
+    help_text: str = "the deployed stage to work with (its stacks, data bucket and settings in "
+    "core/stage_config.py)",
+) -> None:
+    parser.add_argument("--stage", required=True, choices=sorted(STAGES), help=help_text)
 
 
 def add_models_dir(parser: argparse.ArgumentParser) -> None:

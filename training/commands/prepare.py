@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.layout import FORMATS
+from training.commands.options import PROG, command_parser
 from training.errors import TrainingError
 
 if TYPE_CHECKING:
     from training.data.prepare import Split
 
-HELP = "check, split and lay out Stanford Dogs for the image-classification algorithm"
+HELP = "check, split and lay out Stanford Dogs for the image-classification algorithm (offline)"
 DESCRIPTION = """\
 Check every image of a Stanford Dogs Images/ tree, re-encode what is not RGB JPEG, skip what cannot
 be read, split the rest into training and validation, and write the layout `upload` sends to S3:
@@ -26,24 +27,22 @@ images (at least 1) to validation. OUT must be new, empty, or an earlier prepare
 replaced only once the new dataset is complete.
 
 A tree with only some of the 120 breeds (a partial extract of images.tar) is prepared as a
-subset: a note names the missing breeds, and report.json marks it breeds_subset and lists them."""
-EPILOG = """\
-examples:
-  python -m training prepare ~/data/stanford-dogs --out ~/data/prepared
-  python -m training prepare Images --out subset --breeds 10
-  python -m training prepare Images --out huskies --breeds "Siberian husky,malamute,Eskimo_dog"
-  python -m training prepare Images --out official --official-split ~/data/stanford-dogs/lists
-  python -m training prepare Images --out fold3 --folds 5 --fold 3
-  python -m training prepare Images --out rec --format recordio --resize 256"""
+subset: a note names the missing breeds, and report.json marks it breeds_subset and lists them.
+
+Works offline: nothing is read from or sent to AWS (`upload` does that)."""
+EXAMPLES = (
+    f"{PROG} prepare ~/data/stanford-dogs --out ~/data/prepared",
+    f"{PROG} prepare Images --out subset --breeds 10",
+    f'{PROG} prepare Images --out huskies --breeds "Siberian husky,malamute,Eskimo_dog"',
+    f"{PROG} prepare Images --out official --official-split ~/data/stanford-dogs/lists",
+    f"{PROG} prepare Images --out fold3 --folds 5 --fold 3",
+    f"{PROG} prepare Images --out rec --format recordio --resize 256",
+)
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommands.add_parser(
-        "prepare",
-        help=HELP,
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = command_parser(
+        subcommands, "prepare", summary=HELP, description=DESCRIPTION, example_list=EXAMPLES
     )
     parser.add_argument(
         "images_dir",

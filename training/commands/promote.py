@@ -24,9 +24,10 @@ from training.jobs.stage_jobs import check_stage, describe_training_job, tags_of
 
 
 def register(subcommands: Any) -> None:
-    parser = subcommands.add_parser(
+    parser = options.command_parser(
+        subcommands,
         "promote",
-        help="approve a registered model and pin it for the stage (models/<stage>.json)",
+        summary="approve a registered model and pin it for the stage (models/<stage>.json)",
         description=(
             "Find the model in the stage's model registry (its model package group) by its package "
             "ARN, its version number, or the training job that produced it; check it reaches the "
@@ -35,6 +36,16 @@ def register(subcommands: Any) -> None:
             "completed training job of the stage that is not registered yet (a tuning job's) is "
             "registered first, through the same data check and gate. --force promotes below the "
             "gate and records it in the registry and the pin. Commit the file and deploy to serve it."
+            f"\n\n{options.NEEDS_AWS}"
+        ),
+        example_list=(
+            f"{options.PROG} promote 3 --stage dev",
+            f"{options.PROG} promote {options.EXAMPLE_JOB} --stage dev",
+            (
+                f"{options.PROG} promote arn:aws:sagemaker:eu-west-1:123456789012:model-package/GROUP/3",
+                "--stage prod --force",
+            ),
+            "# then serve it: git commit models/dev.json && npx cdk deploy --all",
         ),
     )
     parser.add_argument(

@@ -43,16 +43,18 @@ REGISTRY_HEADERS = ("VERSION", "APPROVAL", "VAL ACC", "TRAINING JOB", "FORCED", 
 
 
 def register(subcommands: Any) -> None:
-    parser = subcommands.add_parser(
+    parser = options.command_parser(
+        subcommands,
         "status",
-        help="list the stage's recent training and tuning jobs with accuracy and cost",
+        summary="list the stage's recent training and tuning jobs with accuracy and cost",
         description=(
             f"List the stage's newest training jobs (tuning jobs' included) and tuning jobs, found by "
             f"their tags, with status, {GATE_METRIC}, runtime, billable time and cost so far, and the "
             "newest versions of its model registry with approval, accuracy, whether --force promoted "
             "them and which one models/<stage>.json pins. Costs come from training/jobs/prices.json; "
-            "'~' marks an estimate for a running job."
+            f"'~' marks an estimate for a running job.\n\n{options.NEEDS_AWS}"
         ),
+        example_list=(f"{options.PROG} status --stage dev", f"{options.PROG} status --stage prod --limit 25"),
     )
     options.add_stage(parser)
     parser.add_argument(

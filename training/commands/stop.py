@@ -26,13 +26,19 @@ class Job:
 
 
 def register(subcommands: Any) -> None:
-    parser = subcommands.add_parser(
+    parser = options.command_parser(
+        subcommands,
         "stop",
-        help="stop a training or tuning job of the stage (and the training run that started it)",
+        summary="stop a training or tuning job of the stage (and the training run that started it)",
         description=(
             "Stop a training job or tuning job that belongs to the stage (by its tags) and is still in "
             "progress, and the training state machine's execution of the same name if it is running "
             "(a run still checking its data has no job yet: stopping its execution is enough)."
+            f"\n\n{options.NEEDS_AWS}"
+        ),
+        example_list=(
+            f"{options.PROG} stop {options.EXAMPLE_JOB} --stage dev",
+            f"{options.PROG} stop tune-dev-260101-120000 --stage dev",
         ),
     )
     parser.add_argument(

@@ -24,14 +24,25 @@ _ANY_CLASSES, _ANY_SAMPLES = 2, 10**9
 
 
 def register(subcommands: Any) -> None:
-    parser = subcommands.add_parser(
+    parser = options.command_parser(
+        subcommands,
         "train",
-        help="train a model on an uploaded dataset (shows the cost, asks first)",
+        summary="train a model on an uploaded dataset (shows the cost, asks first)",
         description=(
             "Start the stage's training state machine: it checks the uploaded data, trains with the "
             "stage's instance type (managed spot, bounded runtime, see core/stage_config.py), and registers "
             "the model if its validation accuracy reaches the stage's minimum. Prints the estimated "
-            "maximum cost and asks before starting."
+            "maximum cost and asks before starting.\n\n"
+            f"{options.NEEDS_AWS} The stage must be deployed (`npx cdk deploy --all`) and the dataset "
+            "uploaded."
+        ),
+        example_list=(
+            f"{options.PROG} train --stage dev",
+            f"{options.PROG} train --stage dev --breeds-subset --wait",
+            (
+                f"{options.PROG} train --stage prod --hp learning_rate=0.0005 --hp epochs=60",
+                "--instance-count 2 --yes",
+            ),
         ),
     )
     options.add_stage(parser)

@@ -22,15 +22,23 @@ MAX_TRAINING_JOBS = 500  # SageMaker's limit per tuning job
 
 
 def register(subcommands: Any) -> None:
-    parser = subcommands.add_parser(
+    parser = options.command_parser(
+        subcommands,
         "tune",
-        help="tune learning rate, batch size and optimizer within a budget (shows the cost, asks first)",
+        summary="tune learning rate, batch size and optimizer within a budget (shows the cost, asks first)",
         description=(
             f"Start a SageMaker tuning job maximizing {GATE_METRIC} over learning_rate (1e-5 to 1e-2, "
             "log scale), mini_batch_size (16, 32, 64) and optimizer (sgd, adam, rmsprop, nag), with "
             "automatic early stopping. At most --max-jobs training jobs run, --max-parallel at a time, "
             "each on one instance of the stage's training type for at most --max-runtime-hours. "
-            f"Runs on {layout.SUBSET_DATASET_NAME} unless told otherwise."
+            f"Runs on {layout.SUBSET_DATASET_NAME} unless told otherwise.\n\n{options.NEEDS_AWS}"
+        ),
+        example_list=(
+            f"{options.PROG} tune --stage dev --max-jobs 10 --max-parallel 2",
+            (
+                f"{options.PROG} tune --stage dev --max-jobs 20 --max-parallel 4 --max-runtime-hours 2",
+                "--full-dataset --wait",
+            ),
         ),
     )
     options.add_stage(parser)

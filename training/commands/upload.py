@@ -19,9 +19,10 @@ DRY_RUN_LISTED = 20
 
 
 def register(subcommands: Any) -> None:
-    parser = subcommands.add_parser(
+    parser = options.command_parser(
+        subcommands,
         "upload",
-        help="upload a prepared dataset to the stage's data bucket (resumable)",
+        summary="upload a prepared dataset to the stage's data bucket (resumable)",
         description=(
             "Upload a dataset folder made by `prepare` to s3://<data bucket>/datasets/<name>/. "
             "Files already there with the same content are skipped, so an interrupted upload "
@@ -29,7 +30,13 @@ def register(subcommands: Any) -> None:
             "folder no longer has (after `prepare` again into the same folder) are deleted, each "
             "listed first, so S3 then holds exactly the folder; nothing outside that prefix is "
             "touched. report.json goes last: a dataset with report.json in S3 is complete. "
-            "Hidden files are not uploaded."
+            "Hidden files are not uploaded.\n\n"
+            f"{options.NEEDS_AWS} --dry-run works offline: without AWS access it lists every file."
+        ),
+        example_list=(
+            f"{options.PROG} upload ~/data/dogs --stage dev --dry-run",
+            f"{options.PROG} upload ~/data/dogs --stage dev",
+            f"{options.PROG} upload ~/data/subset --stage dev --dataset dogs-10-breeds --workers 32",
         ),
     )
     parser.add_argument("out", type=Path, metavar="OUT", help="the folder `prepare --out` wrote")

@@ -110,7 +110,7 @@ def test_help_names_every_source_with_examples(capsys):
     assert "  predictions\n" in out
     assert "python -m training evaluate transform --job" in out
     assert "python -m training evaluate local --model" in out
-    assert "python -m training evaluate predictions --lists OUT --predictions" in out
+    assert "python -m training evaluate predictions --lists OUT" in out
 
 
 @pytest.mark.parametrize("source", ["transform", "api", "local", "predictions"])
@@ -120,7 +120,7 @@ def test_each_source_has_its_own_help_with_examples(capsys, source):
     out = capsys.readouterr().out
 
     assert f"usage: python -m training evaluate {source} " in out
-    assert f"examples:\n  python -m training evaluate {source} " in out
+    assert f"Examples:\n  python -m training evaluate {source} " in out
 
 
 def test_offline_analysis_needs_no_aws_and_never_imports_boto3(tmp_path):
