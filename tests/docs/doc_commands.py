@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import os
 import re
 import shlex
@@ -33,6 +34,8 @@ MARK = re.compile(r"needs (AWS|the API)")
 BLOCK = re.compile(r"^```bash\n(.*?)^```", re.S | re.M)
 ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*=")
 SUBSTITUTION = re.compile(r"^[A-Za-z_]\w*=\$\((?P<inner>.*)\)$")
+
+CDK_REGISTRY = "node_modules/aws-cdk/lib/cli/cli-type-registry.json"
 
 # Tools the docs may show whose own options are not ours to check.
 EXTERNAL_TOOLS = {"git", "curl", "tar", "mkdir", "cd", "export", "base64", "aws"}
@@ -221,39 +224,38 @@ def _check_cdk(arguments: list[str], command: Command) -> None:
     if not arguments or arguments[0].startswith("-"):
         raise CommandError(f"{command}: expected a CDK command (cdk deploy, cdk synth, ...)")
     subcommand, options = arguments[0], arguments[1:]
-    help_text = cdk_help(subcommand)
-    if help_text is None:
+    known = cdk_options(subcommand)
+    if known is None:
         raise CommandError(f"{command}: the pinned CDK CLI has no command {subcommand!r}")
     for index, option in enumerate(options):
         if option.startswith("-"):
             name = option.split("=")[0]
-            if not re.search(rf"(^|[ ,]){re.escape(name)}\b", help_text, re.M):
+            if name.lstrip("-").removeprefix("no-") not in known and name.lstrip("-") not in known:
                 raise CommandError(f"{command}: cdk {subcommand} has no option {name}")
             if name in ("-c", "--context"):
                 key = options[index + 1].split("=")[0]
                 if key not in context_keys():
-                    known = ", ".join(sorted(context_keys()))
-                    raise CommandError(f"{command}: app.py reads no context key {key!r} (it reads: {known})")
+                    known_keys = ", ".join(sorted(context_keys()))
+                    raise CommandError(
+                        f"{command}: app.py reads no context key {key!r} (it reads: {known_keys})"
+                    )
 
 
 @cache
-def cdk_help(subcommand: str) -> str | None:
-    """``cdk SUBCOMMAND --help`` of the pinned CLI, or None when it has no such command."""
-    environment = {**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(
-        ["npx", "--no-install", "cdk", subcommand, "--help"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    usage = [line for line in output.splitlines() if line.startswith("cdk ") or line.startswith("Usage:")]
-    if not usage or not usage[0].startswith(f"cdk {subcommand}"):
+def cdk_options(subcommand: str) -> frozenset[str] | None:
+    """The options (names and aliases) of the pinned CDK CLI's ``subcommand``, global ones included,
+    as the CLI's own type registry declares them; None when it has no such command."""
+    registry = json.loads((ROOT / CDK_REGISTRY).read_text(encoding="utf-8"))
+    commands = registry["commands"]
+    by_alias = {alias: name for name, spec in commands.items() for alias in spec.get("aliases", [])}
+    spec = commands.get(by_alias.get(subcommand, subcommand))
+    if spec is None:
         return None
-    return output
+    names: set[str] = set()
+    for option, details in {**registry["globalOptions"], **spec.get("options", {})}.items():
+        aliases = details.get("alias", [])
+        names |= {option, *([aliases] if isinstance(aliases, str) else aliases)}
+    return frozenset(names)
 
 
 @cache
