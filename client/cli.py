@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import sys
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from client.api import (
 from client.images import ImageError, prepare_image
 from core.api_contract import API_KEY_ENV, API_URL_ENV, DEFAULT_TOP_K, ROUTE
 from core.cli_args import positive_int
+from core.cli_help import HelpFormatter, examples
 
 PROG = "python -m client"
 EXIT_OK = 0
@@ -36,7 +36,6 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 # What a folder is expanded to: the formats the client sends or converts (see client/images.py).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
-HELP_WIDTH = 80
 GET_API_KEY_COMMAND = (
     "aws apigateway get-api-key --api-key <ApiKeyId> --include-value --query value --output text"
 )
@@ -61,33 +60,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Classify dog photos with the deployed dog-breed API."
+        prog=PROG,
+        description="Classify dog photos with the deployed dog-breed API, or the local one of "
+        "scripts/local. Needs the API's URL and key, not AWS credentials.",
+        epilog=examples(f"{PROG} predict dog.jpg", f"{PROG} predict --help"),
+        formatter_class=HelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     predict_parser = commands.add_parser(
         "predict",
         help="classify images and print each one's most probable breeds",
-        description=wrap(
+        description=(
             "Send each image to the API and print its most probable breeds. A folder stands for "
             "the images in it and its subfolders. JPEG and PNG photos up to 2048 px go as they "
             "are; larger photos and other formats Pillow reads (WebP, GIF, BMP, TIFF) are "
             "converted to a JPEG of at most 1024 px, which loses nothing: the model sees 224x224 "
-            "pixels.",
+            "pixels.\n\n"
             "The API key of a deployed stage: the deploy prints the Serving stack's ApiKeyId, "
-            "and this prints the key:",
-            f"  {GET_API_KEY_COMMAND}",
-            "The local API (scripts/local) prints its own PredictUrl and ApiKey.",
+            f"and this prints the key:\n  {GET_API_KEY_COMMAND}\n"
+            "The local API (scripts/local) prints its own PredictUrl and ApiKey."
         ),
-        epilog=wrap(
-            "Exit status: 0 when every image was classified, 1 when any failed (a last line on "
+        epilog=examples(
+            f"# with {API_URL_ENV}=<PredictUrl> and {API_KEY_ENV}=<key> exported:",
+            f"{PROG} predict dog.jpg",
+            f"{PROG} predict photos/ --top-k 3 --json",
+            f"{PROG} predict dog.jpg --url {EXAMPLE_STAGE_URL}",
+            notes="Exit status: 0 when every image was classified, 1 when any failed (a last line on "
             "stderr says how many), 2 for usage errors.",
-            "examples:",
-            f"  export {API_URL_ENV}=<PredictUrl> {API_KEY_ENV}=<key>",
-            f"  {PROG} predict dog.jpg",
-            f"  {PROG} predict photos/ --top-k 3 --json",
-            f"  {PROG} predict dog.jpg --url {EXAMPLE_STAGE_URL}",
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     predict_parser.set_defaults(command_parser=predict_parser)
     predict_parser.add_argument(
@@ -132,20 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for each answer (default: %(default)g)",
     )
     return parser
-
-
-def wrap(*paragraphs: str) -> str:
-    """Paragraphs wrapped at 80 columns, one blank line apart; an indented one (a command) stays
-    on its line whole, and consecutive ones form one block."""
-    blocks: list[str] = []
-    for paragraph in paragraphs:
-        if paragraph.startswith("  ") and blocks and blocks[-1].startswith("  "):
-            blocks[-1] += "\n" + paragraph
-        elif paragraph.startswith("  "):
-            blocks.append(paragraph)
-        else:
-            blocks.append(textwrap.fill(paragraph, HELP_WIDTH))
-    return "\n\n".join(blocks).replace("\n\nexamples:\n\n", "\n\nexamples:\n")
 
 
 def positive_float(text: str) -> float:

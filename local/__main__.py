@@ -19,6 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from core.api_contract import API_KEY_ENV, API_URL_ENV
+from core.cli_help import HelpFormatter, examples
+
 PROG = "scripts/local"
 DEFAULT_PORT = 8080
 TEST_MODEL_CLASSES = 120
@@ -41,12 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
             "request schema, binary media types, CORS, error shapes). No AWS account needed, except "
             "to read a model from S3 or a training job."
         ),
-        epilog=(
-            f"Examples: {PROG}  (a generated test model: its breeds are meaningless); "
-            f"{PROG} --model model.tar.gz; {PROG} --model s3://bucket/training/job/output/model.tar.gz; "
-            f"{PROG} --model <training job name>. Then open the printed URL, or "
-            "DOG_BREEDS_API_URL=<PredictUrl> DOG_BREEDS_API_KEY=<key> python -m client predict dog.jpg"
+        epilog=examples(
+            "# a generated test model: its breeds are meaningless",
+            PROG,
+            f"{PROG} --model model.tar.gz --port 8081",
+            "# from S3 or a training job (AWS credentials needed to download it)",
+            f"{PROG} --model s3://BUCKET/training/output/JOB/output/model.tar.gz",
+            f"{PROG} --model dogbreeds-dev-20260101-120000 --api-key my-local-key",
+            notes="Then open the printed URL, or classify a photo with the client:\n"
+            f"  {API_URL_ENV}=<PredictUrl> {API_KEY_ENV}=<key> python -m client predict dog.jpg",
         ),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "--model",

@@ -19,6 +19,7 @@ from typing import Any
 from core.api_contract import API_KEY_ENV, API_URL_ENV, CLIENT_TIMEOUT_SECONDS, DEFAULT_TOP_K, NOT_READY
 from core.aws_region import environment_region
 from core.cli_args import positive_int
+from core.cli_help import HelpFormatter, examples
 from core.stage_config import STAGES
 from smoke.checks import prediction_problems
 from smoke.outputs import ServingOutputs, SmokeError, read_api_key, read_serving_outputs
@@ -73,11 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
             "photo with the client CLI (python -m client predict), and check for a 200 with the top "
             "breeds, probabilities in [0, 1] and the stack's model version."
         ),
-        epilog=(
-            "Needs cloudformation:DescribeStacks and apigateway:GET (the CDK lookup role has both). "
-            "Exit status: 0 passed, 1 failed, 2 usage error. "
-            f"Example: {PROG} --stage dev --region eu-west-1"
+        epilog=examples(
+            f"{PROG} --stage dev --region eu-west-1",
+            "# a stage deployed without a model answers 503 ModelUnavailable (CI accepts it):",
+            f"{PROG} --stage dev --allow-no-model",
+            f"{PROG} --stage prod --top-k 3 --timeout 60",
+            notes="Needs AWS credentials with cloudformation:DescribeStacks and apigateway:GET (the CDK "
+            "lookup role has both). Exit status: 0 passed, 1 failed, 2 usage error.",
         ),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--stage", required=True, choices=sorted(STAGES), help="the stage to test")
     parser.add_argument("--region", help="the stage's region (default: AWS_REGION or the profile's)")
