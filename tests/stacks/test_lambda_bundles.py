@@ -25,13 +25,9 @@ FUNCTIONS = {
     "stop_on_delete": ("training", "WorkflowStopOnDeleteFunction", cleanup.HANDLER_DIR),
     "predict_handler": ("serving", "PredictFunction", predict_function.HANDLER_DIR),
 }
-# What predict declares beyond the rule: Pillow (the Lambda platform's wheel, only what the handler
-# imports) and the generated class list.
-PREDICT_EXTRAS = {
-    "PIL",
-    "pillow.libs",
-    predict_function.CLASSES_FILE,
-}
+# What predict adds to the rule: Pillow, unpacked from the Lambda platform's wheel (its native
+# libraries in pillow.libs), and the generated class list.
+PREDICT_EXTRAS = {"PIL", "pillow.libs", predict_function.CLASSES_FILE}
 
 
 def bundle_dir(synthesized, stack: str, logical_id_prefix: str) -> Path:
