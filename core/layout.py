@@ -73,6 +73,8 @@ OUTPUT_PAGE_URL = "PageUrl"  # Serving
 OUTPUT_MODEL_VERSION = "ModelVersion"  # Serving
 OUTPUT_API_KEY_ID = "ApiKeyId"  # Serving
 OUTPUT_ENDPOINT_NAME = "EndpointName"  # Serving; absent when the stage deploys no endpoint
+OUTPUT_ALARM_TOPIC = "AlarmTopicArn"  # Serving
+OUTPUT_DASHBOARD = "DashboardName"  # Serving
 
 # --- Jobs --------------------------------------------------------------------------------------
 # SageMaker's rule for job, endpoint and model names: 1-63 letters, digits and hyphens, starting

@@ -6,6 +6,7 @@ from aws_cdk import Annotations, CfnOutput, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from core import layout
 from core.layout import APP_NAME, DATA_CAPTURE_PREFIX
 from core.model_pin import PinnedModel, pin_path
 from core.stage_config import StageConfig
@@ -98,33 +99,33 @@ class ServingStack(Stack):
 
         CfnOutput(
             self,
-            "PredictUrl",
+            layout.OUTPUT_PREDICT_URL,
             value=self.api.predict_url,
             description="POST a JPEG or PNG here (see README: API reference)",
         )
         CfnOutput(
             self,
-            "PageUrl",
+            layout.OUTPUT_PAGE_URL,
             value=self.api.page_url,
             description="The web page: pick or take a photo of a dog",
         )
-        CfnOutput(self, "ModelVersion", value=model.version)
+        CfnOutput(self, layout.OUTPUT_MODEL_VERSION, value=model.version)
         if self.endpoint is not None:
-            CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name)
+            CfnOutput(self, layout.OUTPUT_ENDPOINT_NAME, value=self.endpoint.endpoint_name)
         if self.api.api_key is not None:
             CfnOutput(
                 self,
-                "ApiKeyId",
+                layout.OUTPUT_API_KEY_ID,
                 value=self.api.api_key.key_id,
                 description="aws apigateway get-api-key --include-value --api-key <id> prints the key",
             )
         CfnOutput(
             self,
-            "AlarmTopicArn",
+            layout.OUTPUT_ALARM_TOPIC,
             value=self.monitoring.topic.topic_arn,
             description="Subscribe to it for alarms (or set alarm_email in core/stage_config.py)",
         )
-        CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)
+        CfnOutput(self, layout.OUTPUT_DASHBOARD, value=self.monitoring.dashboard.dashboard_name)
 
 
 def _data_capture(config: StageConfig, data_bucket: s3.IBucket | None) -> DataCapture | None:

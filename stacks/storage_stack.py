@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from constructs import Construct
 
+from core import layout
 from core.stage_config import StageConfig
 from stacks.constructs.data_bucket import DataBucket
 
@@ -21,7 +22,7 @@ class StorageStack(Stack):
         )
         CfnOutput(
             self,
-            "DataBucketName",
+            layout.OUTPUT_DATA_BUCKET,
             value=self.data.bucket.bucket_name,
             description="Bucket for the Stanford Dogs images, .lst lists and training output",
         )

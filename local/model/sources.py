@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, TextIO
 
+from core.layout import is_sagemaker_name
+from core.s3_url import parse_s3_url
 from local.model.errors import ModelLoadError
 from local.progress import ByteProgress
 
-TRAINING_JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-
 
 def split_s3_url(url: str) -> tuple[str, str]:
-    bucket, _, key = url.removeprefix("s3://").partition("/")
-    if not bucket or not key:
+    location = parse_s3_url(url)
+    if location is None:
         raise ModelLoadError(f"{url}: not an s3://bucket/key URL of a model.tar.gz")
-    return bucket, key
+    return location.bucket, location.key
 
 
 def _client(service: str, region: str | None) -> Any:
@@ -85,4 +84,4 @@ def training_job_artifact(name: str, region: str | None) -> str:
 
 
 def is_training_job_name(text: str) -> bool:
-    return bool(TRAINING_JOB_NAME.match(text))
+    return is_sagemaker_name(text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -15,11 +14,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from core.layout import SAGEMAKER_NAME_RULE, is_sagemaker_name
 from core.s3_url import S3Location
 from stacks.algorithm_image import image_classification_image
 from stacks.nag import acknowledge, acknowledge_resource
 
-_ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 VARIANT_NAME = "AllTraffic"
 
 
@@ -78,10 +77,10 @@ class ModelEndpoint(Construct):
         data_capture: DataCapture | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        if not _ENDPOINT_NAME.match(endpoint_name):
+        if not is_sagemaker_name(endpoint_name):
             raise ValueError(
-                f"invalid endpoint name {endpoint_name!r}: 1-63 letters, digits and hyphens, "
-                "starting and ending with a letter or digit (it comes from the stack name)"
+                f"invalid endpoint name {endpoint_name!r}: {SAGEMAKER_NAME_RULE} "
+                "(it comes from the stack name)"
             )
         # The literal name: metrics and alarms need it before the endpoint resource exists.
         self._name = endpoint_name

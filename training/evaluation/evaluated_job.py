@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from core import layout
+from core.s3_url import parse_s3_url
 from training.aws import error_code, s3_url
 from training.console import say
 from training.errors import TrainingError
@@ -69,8 +70,11 @@ class TrainedModel:
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bucket, key
+    """The bucket and key (or prefix) of an S3 URL that SageMaker reported for the job."""
+    location = parse_s3_url(uri, key_required=False)
+    if location is None:
+        raise TrainingError(f"{uri} is not an s3://<bucket>/<key> URL: check the training job's S3 settings")
+    return location.bucket, location.key
 
 
 def trained_model(sagemaker: Any, name: str, stage: str, role_arn: str | None) -> TrainedModel:
