@@ -10,7 +10,7 @@ lists only, side by side, and prints the report's size. The issue's target: unde
     .venv/bin/python benchmarks/report_bench.py --profile   # where the time goes (cProfile)
 
 ``--screenshot`` also renders a 20-breed report compared with an earlier model in headless
-Chromium (``/usr/bin/chromium``) at 1400 px wide: the picture in the README's evaluation docs.
+Chromium (``/usr/bin/chromium``) at 1400 px wide: the picture in docs/evaluation.md.
 """
 
 from __future__ import annotations

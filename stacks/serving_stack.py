@@ -101,7 +101,7 @@ class ServingStack(Stack):
             self,
             layout.OUTPUT_PREDICT_URL,
             value=self.api.predict_url,
-            description="POST a JPEG or PNG here (see README: API reference)",
+            description="POST a JPEG or PNG here (see docs/api.md)",
         )
         CfnOutput(
             self,

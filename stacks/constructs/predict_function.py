@@ -15,8 +15,8 @@ from stacks.python_bundle import REPO_ROOT, python_bundle, python_function
 
 HANDLER_DIR = REPO_ROOT / "lambda" / "predict"
 # Pure-Python packages the handler imports: none. Every bundled module compiles on each cold start
-# (no bytecode ships), so logs and metrics are lambda/predict/telemetry.py, not Powertools (README,
-# Decisions). Never jmespath: the runtime has its own, compiled, and a bundled copy would shadow it.
+# (no bytecode ships), so logs and metrics are lambda/predict/telemetry.py, not Powertools
+# (docs/decisions.md). Never jmespath: the runtime has its own, compiled, and a bundled copy would shadow it.
 BUNDLED_PACKAGES: tuple[str, ...] = ()
 # Native packages, unpacked from wheels built for the runtime (scripts/setup downloads them).
 BUNDLED_WHEELS = ("pillow",)

@@ -109,8 +109,8 @@ def with_provenance(
     dataset_name: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """``metrics`` led by what was evaluated: ``model``, ``dataset`` and ``evaluated_at`` (README,
-    "Evaluating a model", documents the fields)."""
+    """``metrics`` led by what was evaluated: ``model``, ``dataset`` and ``evaluated_at`` (docs/evaluation.md,
+    "The files it writes", documents the fields)."""
     provenance = {
         "model": {"job": job, "predictions": str(predictions_path)},
         "evaluated_at": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
