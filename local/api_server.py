@@ -28,12 +28,13 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from core import api_contract as contract
+from local.loopback_server import LoopbackServer
 from local.model_server import Model, ModelServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -420,39 +421,17 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         log.info("%s %s", self.address_string(), format % args)
 
 
-class LocalApi(ThreadingHTTPServer):
+class LocalApi(LoopbackServer):
     """The gateway on 127.0.0.1 (port 0: any free port) in front of ``function``."""
 
-    daemon_threads = True
-
     def __init__(self, settings: GatewaySettings, function: LambdaFunction, port: int = 0) -> None:
-        super().__init__(("127.0.0.1", port), _GatewayHandler)
+        super().__init__(_GatewayHandler, port, "local API")
         self.settings = settings
         self.function = function
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_port}"
 
     @property
     def predict_url(self) -> str:
         return self.url + contract.ROUTE
-
-    def start(self) -> LocalApi:
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self.shutdown()
-            self._thread.join()
-            self._thread = None
-        self.server_close()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("local API: connection from %s ended with an error", client_address, exc_info=True)
 
 
 # --- The whole API ----------------------------------------------------------------------------

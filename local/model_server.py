@@ -15,11 +15,11 @@ import json
 import logging
 import re
 import socket
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 
+from local.loopback_server import LoopbackServer
 from local.model import ImageDecodeError
 
 ACCOUNT_ID = "000000000000"  # what error messages show where AWS names the account
@@ -161,33 +161,10 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("model server: " + format, *args)
 
 
-class ModelServer(ThreadingHTTPServer):
+class ModelServer(LoopbackServer):
     """Serves ``model`` as endpoint ``endpoint_name`` on 127.0.0.1 (port 0: any free port)."""
 
-    daemon_threads = True
-
     def __init__(self, model: Model, endpoint_name: str, port: int = 0) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(_Handler, port, "model server")
         self.model = model
         self.endpoint_name = endpoint_name
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_port}"
-
-    def start(self) -> ModelServer:
-        """Serve in a background thread; ``stop()`` ends it."""
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self.shutdown()
-            self._thread.join()
-            self._thread = None
-        self.server_close()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("model server: connection from %s ended with an error", client_address, exc_info=True)
