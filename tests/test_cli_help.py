@@ -13,6 +13,7 @@ import re
 import shlex
 import sys
 from collections.abc import Callable, Iterator
+from importlib.machinery import SourceFileLoader
 from pathlib import Path
 from types import ModuleType
 
@@ -39,6 +40,18 @@ def load_benchmark(path: Path) -> ModuleType:
         sys.path[:] = saved
 
 
+def docs_script_parser() -> argparse.ArgumentParser:
+    """scripts/docs' parser (the script has no .py suffix: loaded by its path)."""
+    loader = SourceFileLoader("scripts_docs", str(REPO / "scripts" / "docs"))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    loader.exec_module(module)
+    parser: argparse.ArgumentParser = module.build_parser()
+    return parser
+
+
 def top_parsers() -> dict[str, Callable[[], argparse.ArgumentParser]]:
     from client.cli import build_parser as client_parser
     from local.__main__ import build_parser as local_parser
@@ -50,6 +63,7 @@ def top_parsers() -> dict[str, Callable[[], argparse.ArgumentParser]]:
         "client": client_parser,
         "smoke": smoke_parser,
         "local": local_parser,
+        "scripts/docs": docs_script_parser,
     }
     for path in BENCHMARKS:
         parsers[f"benchmarks/{path.name}"] = lambda path=path: benchmark_parser(path)
@@ -171,7 +185,13 @@ def test_help_has_examples_that_start_with_the_program_fit_the_width_and_parse(p
 def test_every_cli_and_benchmark_is_walked():
     progs = {parser.prog for _, parser in PARSERS}
 
-    assert {"python -m training", "python -m client predict", "scripts/smoke-test", "scripts/local"} <= progs
+    assert {
+        "python -m training",
+        "python -m client predict",
+        "scripts/smoke-test",
+        "scripts/local",
+        "scripts/docs",
+    } <= progs
     for source in ("transform", "api", "local", "predictions"):
         assert f"python -m training evaluate {source}" in progs
     assert {f"python benchmarks/{path.name}" for path in BENCHMARKS} <= progs
