@@ -36,7 +36,7 @@ edits elsewhere in the module. Sampling happens before equivalents are removed, 
 does not change which other mutants are sampled.
 
 Examples:
-    python benchmarks/mutation.py lambda/predict/predict_request.py --tests tests/lambda --sample 60 --seed 0
+    python benchmarks/mutation.py lambda/predict/predict_request.py --tests tests/lambda/predict --sample 60 --seed 0
     python benchmarks/mutation.py training/evaluation/metrics.py \\
         --tests tests/training/evaluation/test_metrics_edges.py \\
         tests/training/evaluation/test_evaluate_analysis_metrics.py \\
@@ -779,7 +779,7 @@ def build_parser() -> argparse.ArgumentParser:
             "1 when the tests fail on the unmutated module, and 2 on bad usage."
         ),
         epilog=help_.examples(
-            "python benchmarks/mutation.py lambda/predict/predict_request.py --tests tests/lambda",
+            "python benchmarks/mutation.py lambda/predict/predict_request.py --tests tests/lambda/predict",
             (
                 "python benchmarks/mutation.py training/evaluation/metrics.py",
                 "--tests tests/training/evaluation/test_metrics_edges.py",

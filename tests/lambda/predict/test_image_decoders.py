@@ -28,7 +28,7 @@ from png_decode import PngError, check_png_decodes
 
 from .helpers import jpeg_bytes, jpeg_segment, noise_png, png_bytes
 
-HANDLER_DIR = Path(__file__).resolve().parents[2] / "lambda" / "predict"
+HANDLER_DIR = Path(__file__).resolve().parents[3] / "lambda" / "predict"
 
 
 def pillow_decodes(image: bytes) -> bool:
