@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 
 from aws_cdk import Aws, CfnMapping, CfnRule, CfnRuleAssertion, Fn, Stack, Token
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 _REGISTRIES_FILE = Path(__file__).with_name("image_classification_registries.json")
@@ -30,6 +32,15 @@ class AlgorithmImage:
     uri: str
     repository_name: str
     repository_arn: str
+
+    def grant_pull(self, scope: Construct, grantee: iam.IGrantable) -> None:
+        """Let ``grantee`` pull the image (the repository is referenced as ``AlgorithmRepository``)."""
+        ecr.Repository.from_repository_attributes(
+            scope,
+            "AlgorithmRepository",
+            repository_arn=self.repository_arn,
+            repository_name=self.repository_name,
+        ).grant_pull(grantee)
 
 
 @cache

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -103,12 +102,7 @@ class ModelEndpoint(Construct):
         s3.Bucket.from_bucket_name(self, "ArtifactBucket", artifact.bucket).grant_read(
             self.role, artifact.key
         )
-        ecr.Repository.from_repository_attributes(
-            self,
-            "AlgorithmRepository",
-            repository_arn=image.repository_arn,
-            repository_name=image.repository_name,
-        ).grant_pull(self.role)
+        image.grant_pull(self, self.role)
         self.log_group.grant_write(self.role)
         self.role.add_to_principal_policy(
             iam.PolicyStatement(

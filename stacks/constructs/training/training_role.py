@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aws_cdk import ArnFormat, Stack
-from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -39,12 +38,7 @@ class TrainingRole(Construct):
         data_bucket.grant_read(self.role, f"{layout.DATASETS_PREFIX}*")
         data_bucket.grant_read_write(self.role, f"{layout.TRAINING_OUTPUT_PREFIX}*")
         data_bucket.grant_read_write(self.role, f"{layout.CHECKPOINTS_PREFIX}*")
-        ecr.Repository.from_repository_attributes(
-            self,
-            "AlgorithmRepository",
-            repository_arn=image.repository_arn,
-            repository_name=image.repository_name,
-        ).grant_pull(self.role)
+        image.grant_pull(self, self.role)
         log_groups = [job_log_groups(self, kind) for kind in JOB_LOG_KINDS]
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
