@@ -43,8 +43,11 @@ def _acknowledge(construct: IConstruct, rule: str, reason: str) -> None:
     Validations.of(construct).acknowledge(Acknowledgment(id=rule, reason=reason))
 
 
-def ignore_cfn_lint(resource: CfnResource, check: str, reason: str) -> None:
-    """Tell cfn-lint to skip ``check`` on one resource CDK generates, recording why in its metadata."""
+def ignore_cfn_lint(resource: IConstruct | None, check: str, reason: str) -> None:
+    """Tell cfn-lint to skip ``check`` on one resource CDK generates, recording why in its metadata.
+    ``resource`` is what ``node.default_child`` or ``node.find_child`` found: it must be a CfnResource."""
+    if not isinstance(resource, CfnResource):
+        raise TypeError(f"cfn-lint checks can be skipped on a CfnResource only, not on {resource!r}")
     resource.add_metadata("cfn-lint", {"config": {"ignore_checks": [check]}, "reason": reason})
 
 
@@ -123,7 +126,8 @@ def wildcard_findings(resources: Sequence[Any]) -> list[str | None]:
         for violation in _CHECKS[0].validate_scope(probe).violations:
             if violation.rule_name.startswith(WILDCARD_RESOURCE_RULE):
                 for found in violation.violating_resources:
-                    named[found.construct_path.rsplit("/", 1)[-1]] = violation.rule_name
+                    if found.construct_path:
+                        named[found.construct_path.rsplit("/", 1)[-1]] = violation.rule_name
         for index, key in enumerate(unknown):
             _FINDINGS[key] = named.get(str(index))
     return [_FINDINGS[key] for key in keys]

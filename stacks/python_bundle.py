@@ -289,3 +289,10 @@ def python_function(
     )
     ignore_cfn_lint(function.node.default_child, "W3005", CDK_ROLE_DEPENDENCY)
     return function
+
+
+def function_role(function: lambda_.Function) -> iam.IRole:
+    """The role ``python_function`` gave ``function`` (``lambda_.Function.role`` is typed optional)."""
+    if function.role is None:
+        raise ValueError(f"{function.node.path} has no role: build it with python_function")
+    return function.role

@@ -6,7 +6,7 @@ from typing import cast
 
 from aws_cdk import CfnOutput, CfnResource, Duration, Stack
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from core import layout
 from core.stage_config import StageConfig
@@ -94,7 +94,7 @@ class TrainingStack(Stack):
 def _pin_logical_ids(scope: Construct, logical_ids: dict[str, str]) -> None:
     """Give the resource of each construct (a path under ``scope``) its pinned logical ID."""
     for path, logical_id in logical_ids.items():
-        construct = scope
+        construct: IConstruct = scope
         for part in path.split("/"):
             construct = construct.node.find_child(part)
         cast(CfnResource, construct.node.default_child).override_logical_id(logical_id)

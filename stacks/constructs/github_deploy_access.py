@@ -46,6 +46,7 @@ class GithubDeployAccess(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._qualifier = bootstrap_qualifier
+        self.provider: iam.IOidcProvider
         if existing_provider_arn is None:
             # The native resource (AWS::IAM::OIDCProvider), not the custom-resource provider. No
             # thumbprint: IAM trusts GitHub's certificate authority itself.

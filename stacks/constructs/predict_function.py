@@ -11,7 +11,7 @@ from constructs import Construct
 
 from core import api_contract
 from stacks.nag import acknowledge
-from stacks.python_bundle import REPO_ROOT, python_bundle, python_function
+from stacks.python_bundle import REPO_ROOT, function_role, python_bundle, python_function
 
 HANDLER_DIR = REPO_ROOT / "lambda" / "predict"
 # Pure-Python packages the handler imports: none. Every bundled module compiles on each cold start
@@ -68,7 +68,7 @@ class PredictFunction(Construct):
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
         )
-        self.role = self.function.role
+        self.role = function_role(self.function)
         policy = self.role.node.find_child("DefaultPolicy")
         acknowledge(
             policy,

@@ -12,7 +12,7 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks
 from stack_synthesis import scratch_dir
 
-from stacks.nag import acknowledge_resource, wildcard_findings
+from stacks.nag import acknowledge_resource, ignore_cfn_lint, wildcard_findings
 
 
 def _app_with_cross_stack_grant(*, acknowledged_suffix: str | None) -> tuple[cdk.App, iam.Role]:
@@ -82,3 +82,18 @@ def test_wildcard_findings_are_cdk_nag_names_and_none_without_a_wildcard():
         None,
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<Bucket>/k/*]",
     ]
+
+
+def test_cfn_lint_exceptions_go_on_a_cfn_resource_only():
+    stack = cdk.Stack(cdk.App(outdir=str(scratch_dir("lint"))), "Lint")
+    bucket = s3.Bucket(stack, "Bucket")
+
+    with pytest.raises(TypeError, match="on a CfnResource only"):
+        ignore_cfn_lint(bucket, "W3005", "a construct, not its resource")
+    with pytest.raises(TypeError, match="on a CfnResource only"):
+        ignore_cfn_lint(None, "W3005", "no default child")
+    ignore_cfn_lint(bucket.node.default_child, "W3005", "the bucket's resource")
+
+    resource = cdk.assertions.Template.from_stack(stack).find_resources("AWS::S3::Bucket")
+    (metadata,) = [body["Metadata"] for body in resource.values()]
+    assert metadata["cfn-lint"] == {"config": {"ignore_checks": ["W3005"]}, "reason": "the bucket's resource"}

@@ -16,7 +16,7 @@ from constructs import Construct
 from core import layout
 from stacks.constructs.training.model_registry import ModelRegistry
 from stacks.nag import acknowledge, acknowledge_resource
-from stacks.python_bundle import REPO_ROOT, python_bundle, python_function
+from stacks.python_bundle import REPO_ROOT, function_role, python_bundle, python_function
 
 HANDLER_DIR = REPO_ROOT / "lambda" / "training_cleanup"
 # The jobs the clean-up stops (when tagged with the stage), by ARN resource type.
@@ -105,9 +105,9 @@ class StopOnDelete(Construct):
             self.resource.node.add_dependency(registry.group)
         # Deleted before the function's permissions (and, through its properties, the state
         # machine), so it can still act.
-        self.resource.node.add_dependency(function.role)
+        self.resource.node.add_dependency(function_role(function))
 
-        policy = function.role.node.find_child("DefaultPolicy")
+        policy = function_role(function).node.find_child("DefaultPolicy")
         acknowledge(
             policy,
             "AwsSolutions-IAM5[Resource::*]",

@@ -10,7 +10,7 @@ from constructs import Construct
 from core import layout
 from stacks.constructs.training.training_role import READ_ACTIONS
 from stacks.nag import acknowledge, acknowledge_resource
-from stacks.python_bundle import REPO_ROOT, python_bundle, python_function
+from stacks.python_bundle import REPO_ROOT, function_role, python_bundle, python_function
 
 HANDLER_DIR = REPO_ROOT / "lambda" / "training_check"
 
@@ -38,7 +38,7 @@ class DataCheck(Construct):
         )
         data_bucket.grant_read(self.function, f"{layout.DATASETS_PREFIX}*")
 
-        policy = self.function.role.node.find_child("DefaultPolicy")
+        policy = function_role(self.function).node.find_child("DefaultPolicy")
         for finding, reason in READ_ACTIONS.items():
             acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
         acknowledge_resource(
