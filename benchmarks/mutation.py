@@ -36,7 +36,8 @@ edits elsewhere in the module. Sampling happens before equivalents are removed, 
 does not change which other mutants are sampled.
 
 Examples:
-    python benchmarks/mutation.py lambda/predict/predict_request.py --tests tests/lambda/predict --sample 60 --seed 0
+    python benchmarks/mutation.py lambda/predict/predict_request.py \\
+        --tests tests/lambda/predict --sample 60 --seed 0
     python benchmarks/mutation.py training/evaluation/metrics.py \\
         --tests tests/training/evaluation/test_metrics_edges.py \\
         tests/training/evaluation/test_evaluate_analysis_metrics.py \\
