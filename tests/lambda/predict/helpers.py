@@ -9,7 +9,7 @@ import struct
 import zlib
 from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageFile
 
 CLASS_NAMES = ["Chihuahua", "Maltese dog", "beagle", "Siberian husky", "malamute", "Eskimo dog", "pug"]
 # One probability per class, deliberately not sorted: the API must rank them.
@@ -155,3 +155,14 @@ def refusal_message(error: Any, message: str) -> str:
 def noise_png(width: int, height: int) -> bytes:
     """A real PNG of random grey pixels: its image data barely compresses, so cuts land inside it."""
     return _encode(Image.effect_noise((width, height), 64), "PNG")
+
+
+def fully_decodes(image: bytes) -> bool:
+    """The judge of every decode test: Pillow's full decode, at full scale, refusing truncated data."""
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    try:
+        with Image.open(io.BytesIO(image)) as opened:
+            opened.load()
+    except Exception:
+        return False
+    return True

@@ -23,22 +23,12 @@ from hypothesis import strategies as st
 from image_decode import UndecodableImage, check_decodes
 from image_header import CorruptImage, UnsupportedImageType, read_image_header
 from jpeg_decode import JpegError, check_jpeg_decodes, decode, read_markers
-from PIL import Image, ImageFile, PngImagePlugin
+from PIL import Image, PngImagePlugin
 from png_decode import PngError, check_png_decodes
 
-from .helpers import jpeg_bytes, jpeg_segment, noise_png, png_bytes
+from .helpers import fully_decodes, jpeg_bytes, jpeg_segment, noise_png, png_bytes
 
 HANDLER_DIR = Path(__file__).resolve().parents[3] / "lambda" / "predict"
-
-
-def pillow_decodes(image: bytes) -> bool:
-    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
-    try:
-        with Image.open(io.BytesIO(image)) as opened:
-            opened.load()
-    except Exception:
-        return False
-    return True
 
 
 def we_accept(image: bytes) -> bool:
@@ -120,7 +110,7 @@ CORPUS = _corpus()
 
 @pytest.mark.parametrize("image", CORPUS, ids=range(len(CORPUS)))
 def test_every_valid_image_is_accepted_and_pillow_agrees(image):
-    assert pillow_decodes(image)
+    assert fully_decodes(image)
     assert we_accept(image)
 
 
@@ -145,9 +135,9 @@ def damaged(draw) -> bytes:
 @pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow's own, about the damaged EXIF it reads
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(image=damaged())
-def test_a_damaged_image_we_accept_is_one_pillow_decodes(image):
+def test_a_damaged_image_we_accept_is_one_fully_decodes(image):
     if we_accept(image):
-        assert pillow_decodes(image), f"accepted, yet Pillow cannot decode it: {image.hex()}"
+        assert fully_decodes(image), f"accepted, yet Pillow cannot decode it: {image.hex()}"
 
 
 # --- JPEG: Pillow's header reading, mirrored -------------------------------------------------
@@ -167,7 +157,7 @@ def test_exif_x_resolution_of_one_byte_is_refused_as_pillow_fails_on_it():
     exif = tiff_ifd([(0x0128, 3, 1, b"\x02\x00\x00\x00"), (0x011A, 1, 1, b"\x48\x00\x00\x00")])
     no_jfif = JPEG[:2] + JPEG[2 + 2 + 16 :]  # Pillow's JFIF segment is 16 bytes long
     image = no_jfif[:2] + jpeg_segment(0xE1, b"Exif\x00\x00" + exif) + no_jfif[2:]
-    assert not pillow_decodes(image)
+    assert not fully_decodes(image)
 
     with pytest.raises(JpegError) as refused:
         read_markers(image)
@@ -180,7 +170,7 @@ def test_exif_x_resolution_of_one_byte_is_refused_as_pillow_fails_on_it():
 def test_short_jfif_segment_is_refused_though_libjpeg_alone_decodes_it():
     image = JPEG[:2] + jpeg_segment(0xE0, b"JFIF\x00\x01") + JPEG[2:]
     decode(image, read_markers(JPEG))  # libjpeg reads the pixels: only the marker walk can refuse
-    assert not pillow_decodes(image)
+    assert not fully_decodes(image)
 
     with pytest.raises(JpegError, match=r"^the JPEG is malformed: its APP0 segment is cut short$"):
         read_markers(image)
@@ -191,7 +181,7 @@ def test_exif_x_resolution_as_one_rational_is_accepted():
     exif += struct.pack("<II", 72, 1)
     image = JPEG[:2] + jpeg_segment(0xE1, b"Exif\x00\x00" + exif) + JPEG[2:]
 
-    assert pillow_decodes(image)
+    assert fully_decodes(image)
     assert we_accept(image)
 
 
@@ -200,7 +190,7 @@ def test_short_quantization_table_is_refused():
     length = struct.unpack_from(">H", JPEG, dqt + 2)[0]
     image = JPEG[:dqt] + b"\xff\xdb" + struct.pack(">H", length - 1) + JPEG[dqt + 4 : dqt + 2 + length - 1]
     image += JPEG[dqt + 2 + length :]
-    assert not pillow_decodes(image)
+    assert not fully_decodes(image)
 
     with pytest.raises(
         JpegError, match=r"^the JPEG cannot be decoded: its image data is cut short or corrupt$"
@@ -221,7 +211,7 @@ def test_short_quantization_table_is_refused():
 )
 def test_marker_that_pillow_refuses_before_the_scan_is_refused(inserted, message):
     image = JPEG[:2] + inserted + JPEG[2:]
-    assert not pillow_decodes(image)
+    assert not fully_decodes(image)
 
     with pytest.raises(JpegError) as refused:
         read_markers(image)
@@ -255,13 +245,13 @@ def test_truncated_scan_names_the_bytes_left_in_the_log_detail():
 def test_interlaced_png_of_any_size_is_accepted_as_pillow_reads_it(size):
     image = handmade_png(*size, interlaced=True)
 
-    assert pillow_decodes(image)
+    assert fully_decodes(image)
     assert check_png_decodes(image) == size
 
 
 def test_interlaced_png_with_an_unknown_row_filter_is_refused():
     image = handmade_png(9, 9, interlaced=True, filter_types=[5])
-    assert not pillow_decodes(image)
+    assert not fully_decodes(image)
 
     with pytest.raises(PngError) as refused:
         check_png_decodes(image)
@@ -271,7 +261,7 @@ def test_interlaced_png_with_an_unknown_row_filter_is_refused():
 
 def test_png_whose_image_data_ends_early_is_refused_though_pillow_reads_it():
     image = handmade_png(8, 8, rows_kept=5)
-    assert pillow_decodes(image)  # Pillow's zlib decoder stops quietly when the stream ends
+    assert fully_decodes(image)  # Pillow's zlib decoder stops quietly when the stream ends
 
     with pytest.raises(PngError) as refused:
         check_png_decodes(image)
@@ -316,7 +306,7 @@ def test_metadata_chunk_that_pillow_fails_on_is_refused(chunk, message):
     image = png_bytes((8, 8))  # RGB: tRNS needs 6 bytes
     idat = image.index(b"IDAT") - 4
     image = image[:idat] + chunk + image[idat:]
-    assert not pillow_decodes(image)
+    assert not fully_decodes(image)
 
     with pytest.raises(PngError) as refused:
         check_png_decodes(image)

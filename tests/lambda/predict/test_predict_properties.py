@@ -12,10 +12,9 @@ import predict_handler
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageFile
 
 from .conftest import FakeLambdaContext
-from .helpers import endpoint_answer, jpeg_bytes, make_event, noise_png, png_bytes
+from .helpers import endpoint_answer, fully_decodes, jpeg_bytes, make_event, noise_png, png_bytes
 
 KNOWN_STATUSES = {200, 400, 413, 415, 429, 500, 502, 503, 504}
 CONTENT_TYPES = [
@@ -29,17 +28,6 @@ VALID_IMAGES = [
     jpeg_bytes((24, 16), mode="CMYK"),
     noise_png(20, 12),
 ]
-
-
-def fully_decodes(image: bytes) -> bool:
-    """The judge: Pillow's full decode, at full scale, refusing truncated data."""
-    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
-    try:
-        with Image.open(io.BytesIO(image)) as opened:
-            opened.load()
-    except Exception:
-        return False
-    return True
 
 
 class AlwaysAnswers:
